@@ -1,0 +1,20 @@
+# Shared compile flags for every fogbank target: warnings, optional sanitizers.
+add_library(fogbank_flags INTERFACE)
+target_compile_options(fogbank_flags INTERFACE -Wall -Wextra -Wpedantic -Wno-unused-parameter)
+if(FOGBANK_WERROR)
+  target_compile_options(fogbank_flags INTERFACE -Werror)
+endif()
+if(FOGBANK_SANITIZE)
+  set(_san -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_compile_options(fogbank_flags INTERFACE ${_san})
+  target_link_options(fogbank_flags INTERFACE ${_san})
+endif()
+
+# fogbank_layer(NAME DIR) declares one library per layer from the sources under DIR/src.
+# Globbing (with CONFIGURE_DEPENDS) keeps "add a handler file" a one-file change.
+function(fogbank_layer name dir)
+  file(GLOB_RECURSE _srcs CONFIGURE_DEPENDS "${dir}/src/*.cpp")
+  add_library(${name} STATIC ${_srcs})
+  target_include_directories(${name} PUBLIC "${dir}/include")
+  target_link_libraries(${name} PRIVATE fogbank_flags)
+endfunction()

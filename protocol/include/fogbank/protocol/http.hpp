@@ -1,0 +1,92 @@
+#pragma once
+// Beast-free HTTP message types shared by the server, the protocol layer and the services.
+//
+// The server parses the wire with Beast and hands the protocol layer a RequestHead (the
+// request line and headers, no body). Bodies travel separately: the request body is pushed
+// into a BodySink, and a response body is either a string or pulled from a BodyProducer, so
+// multi-GiB payloads never have to sit in memory.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace fogbank::protocol {
+
+/// ASCII case-insensitive equality, as HTTP header names compare.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+/// An ordered list of header fields. Names keep the case they were given; lookups ignore case.
+/// Not thread-safe; a value type.
+class Headers {
+ public:
+  using Field = std::pair<std::string, std::string>;
+
+  /// Appends a field (repeated names are allowed, as on the wire).
+  void add(std::string name, std::string value);
+  /// Replaces every field of this name by one field.
+  void set(std::string name, std::string value);
+  /// The first field of this name, if any.
+  [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const;
+  [[nodiscard]] bool has(std::string_view name) const { return get(name).has_value(); }
+  void remove(std::string_view name);
+  [[nodiscard]] const std::vector<Field>& items() const noexcept { return items_; }
+  [[nodiscard]] bool empty() const noexcept { return items_.empty(); }
+
+ private:
+  std::vector<Field> items_;
+};
+
+/// The request line and headers of one HTTP request, exactly as received.
+struct RequestHead {
+  std::string method;  ///< "GET", "PUT", ...
+  std::string target;  ///< raw request-target: "/bucket/a%20b?uploads"
+  std::string path;    ///< raw path of target (still percent-encoded), always starts with '/'
+  std::string query;   ///< raw query string of target without the '?', possibly empty
+  Headers headers;
+  bool tls = false;            ///< arrived over HTTPS
+  std::string remote_address;  ///< peer IP, for logs
+
+  /// Splits `target` into `path` and `query`.
+  void split_target();
+  /// The Host header without a port ("localhost" for "localhost:4566").
+  [[nodiscard]] std::string_view host_name() const;
+};
+
+/// Pulls a response body in pieces (e.g. an S3 object read chunk by chunk from storage).
+/// Called from one thread at a time; may throw AwsError before the first byte only.
+class BodyProducer {
+ public:
+  virtual ~BodyProducer() = default;
+  /// Copies up to `n` bytes into `buf`; returns 0 at the end of the body.
+  virtual std::size_t read(char* buf, std::size_t n) = 0;
+};
+
+/// A complete response. The server adds Date, Server, Content-Length and the connection headers.
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;                         ///< used when `producer` is null
+  std::unique_ptr<BodyProducer> producer;   ///< streamed body (then `content_length` is required)
+  std::optional<std::uint64_t> content_length;  ///< overrides body.size(), e.g. for HEAD
+  bool close_connection = false;            ///< e.g. after an unread request body
+
+  Response() = default;
+  Response(int status_code, std::string body_text, std::string content_type = {});
+};
+
+/// Receives a request body as it streams in. The server calls write() for each piece of the
+/// decoded HTTP body (transfer-encoding already removed), then finish() once, or abort() if the
+/// connection failed. write() and finish() may throw AwsError; after a throw only abort() follows.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  virtual void write(std::string_view data) = 0;
+  [[nodiscard]] virtual Response finish() = 0;
+  virtual void abort() noexcept {}
+};
+
+}  // namespace fogbank::protocol
