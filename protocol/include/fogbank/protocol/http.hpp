@@ -87,6 +87,9 @@ class BodySink {
   virtual void write(std::string_view data) = 0;
   [[nodiscard]] virtual Response finish() = 0;
   virtual void abort() noexcept {}
+  /// True once the sink has given up (e.g. a bad chunk signature): the server stops reading the
+  /// body, calls finish() for the error response and closes the connection.
+  [[nodiscard]] virtual bool failed() const noexcept { return false; }
 };
 
 }  // namespace fogbank::protocol

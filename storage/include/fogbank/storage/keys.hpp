@@ -8,6 +8,7 @@
 //  - unsigned integers: fixed-width big-endian.
 // A prefix made of whole parts (KeyBuilder output) selects exactly the keys under it.
 
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,11 @@ class KeyBuilder {
 class KeyReader {
  public:
   explicit KeyReader(std::string_view key) : rest_(key) {}
+  /// A reader only views its key: reading a temporary string (e.g. `KeyBuilder(...).key()`)
+  /// would dangle, so that is a compile error.
+  template <typename T>
+    requires std::same_as<T, std::string>
+  explicit KeyReader(T&& temporary) = delete;
   std::optional<std::string> str();
   std::optional<std::uint32_t> u32();
   std::optional<std::uint64_t> u64();

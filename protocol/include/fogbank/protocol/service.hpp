@@ -1,0 +1,59 @@
+#pragma once
+// What a service (S3, SQS, STS, ...) implements, and what it receives per request.
+//
+// The protocol layer routes a request to one Service, authenticates it and then calls either
+// handle() with the whole body (most operations: bodies are small and capped) or begin_stream()
+// for services whose bodies stream (S3 object data). Services never see sockets or Beast.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "fogbank/protocol/http.hpp"
+#include "fogbank/protocol/sigv4.hpp"
+
+namespace fogbank::protocol {
+
+enum class WireProtocol { kRestXml, kQuery, kJson10, kJson11 };
+
+/// Everything a handler knows about the request besides its body.
+struct RequestContext {
+  const RequestHead& head;
+  std::string request_id;
+  std::string account_id;      ///< whose resources this request touches
+  std::string region;          ///< from the credential scope, else the server default
+  sigv4::Credential caller;    ///< the authenticated caller (defaults when auth is off)
+  std::int64_t now = 0;        ///< unix seconds
+  std::string operation;       ///< set by the service once known, for the access log
+  bool authenticated = false;  ///< a signature was verified
+};
+
+class Service {
+ public:
+  virtual ~Service() = default;
+  /// SigV4 signing name and routing name ("s3", "sts", "sqs", ...).
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  [[nodiscard]] virtual WireProtocol protocol() const = 0;
+  /// XML namespace of Query responses and errors.
+  [[nodiscard]] virtual std::string_view xml_namespace() const { return {}; }
+  /// X-Amz-Target prefix for the JSON protocols ("AmazonSQS"); empty when none.
+  [[nodiscard]] virtual std::string_view json_target_prefix() const { return {}; }
+  /// Query protocol: whether `action` is one of this service's operations.
+  [[nodiscard]] virtual bool has_action(std::string_view action) const { return false; }
+  /// Whether this request's body should stream into begin_stream() instead of being buffered.
+  [[nodiscard]] virtual bool streams_body(const RequestHead& head) const { return false; }
+
+  /// Handles a request whose body has been read completely. Returns the response or throws
+  /// AwsError (rendered in this service's protocol by the caller).
+  [[nodiscard]] virtual Response handle(RequestContext& ctx, std::string body) = 0;
+  /// Streaming requests: returns the sink the decoded body is pushed into.
+  [[nodiscard]] virtual std::unique_ptr<BodySink> begin_stream(std::shared_ptr<RequestContext> ctx);
+
+  /// Short health line for /_fogbank/health ("running").
+  [[nodiscard]] virtual std::string state() const { return "running"; }
+  /// Drops in-memory state after the store has been wiped (/_fogbank/reset).
+  virtual void reset() {}
+};
+
+}  // namespace fogbank::protocol

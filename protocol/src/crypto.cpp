@@ -1,0 +1,296 @@
+#include "fogbank/protocol/crypto.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace fogbank::protocol {
+
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') {
+    return c - 'A';
+  }
+  if (c >= 'a' && c <= 'z') {
+    return c - 'a' + 26;
+  }
+  if (c >= '0' && c <= '9') {
+    return c - '0' + 52;
+  }
+  if (c == '+') {
+    return 62;
+  }
+  if (c == '/') {
+    return 63;
+  }
+  return -1;
+}
+
+[[noreturn]] void crypto_failure(const char* what) {
+  // OpenSSL only fails here on allocation failure or a broken installation.
+  throw std::runtime_error(std::string("OpenSSL failure: ") + what);
+}
+
+template <std::size_t N>
+std::array<std::uint8_t, N> digest(const EVP_MD* md, std::string_view data) {
+  std::array<std::uint8_t, N> out{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 || len != N) {
+    crypto_failure("EVP_Digest");
+  }
+  return out;
+}
+
+struct MdCtxDeleter {
+  void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
+};
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+
+MdCtxPtr new_digest_ctx(const EVP_MD* md) {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
+    crypto_failure("EVP_DigestInit_ex");
+  }
+  return ctx;
+}
+
+void digest_update(EVP_MD_CTX* ctx, std::string_view data) {
+  if (ctx == nullptr) {
+    throw std::logic_error("digest used after finish or move");
+  }
+  if (!data.empty() && EVP_DigestUpdate(ctx, data.data(), data.size()) != 1) {
+    crypto_failure("EVP_DigestUpdate");
+  }
+}
+
+template <std::size_t N>
+std::array<std::uint8_t, N> digest_finish(MdCtxPtr& ctx) {
+  if (!ctx) {
+    throw std::logic_error("digest finished twice or used after move");
+  }
+  std::array<std::uint8_t, N> out{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != N) {
+    crypto_failure("EVP_DigestFinal_ex");
+  }
+  ctx.reset();
+  return out;
+}
+
+}  // namespace
+
+Sha256Digest sha256(std::string_view data) { return digest<32>(EVP_sha256(), data); }
+
+Md5Digest md5(std::string_view data) { return digest<16>(EVP_md5(), data); }
+
+Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
+  Sha256Digest out{};
+  unsigned int len = 0;
+  // HMAC() is deprecated only for its low-level context API; the one-shot form is fine in 3.x.
+  static const unsigned char kEmpty = 0;
+  const auto* key_ptr = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
+  const auto* data_ptr = data.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(data.data());
+  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), data_ptr, data.size(), out.data(),
+           &len) == nullptr ||
+      len != out.size()) {
+    crypto_failure("HMAC");
+  }
+  return out;
+}
+
+std::string hex(std::string_view bytes) {
+  std::string out;
+  out.resize(bytes.size() * 2);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto b = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kHexDigits[b >> 4];
+    out[2 * i + 1] = kHexDigits[b & 0x0f];
+  }
+  return out;
+}
+
+std::optional<std::string> unhex(std::string_view text) {
+  if (text.size() % 2 != 0) {
+    return std::nullopt;
+  }
+  std::string out;
+  out.resize(text.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    int hi = hex_value(text[2 * i]);
+    int lo = hex_value(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return std::nullopt;
+    }
+    out[i] = static_cast<char>((hi << 4) | lo);
+  }
+  return out;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  out.resize(4 * ((bytes.size() + 2) / 3));
+  if (bytes.empty()) {
+    return out;
+  }
+  // EVP_EncodeBlock takes an int length; chunk by a multiple of 3 so padding only ends the output.
+  constexpr std::size_t kStep = 3 * (1u << 28);
+  std::size_t in_pos = 0;
+  std::size_t out_pos = 0;
+  while (in_pos < bytes.size()) {
+    std::size_t n = std::min(kStep, bytes.size() - in_pos);
+    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + out_pos),
+                                  reinterpret_cast<const unsigned char*>(bytes.data() + in_pos),
+                                  static_cast<int>(n));
+    in_pos += n;
+    out_pos += static_cast<std::size_t>(written);
+  }
+  out.resize(out_pos);
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    int v[4];
+    int pad = 0;
+    for (int j = 0; j < 4; ++j) {
+      char c = text[i + j];
+      if (c == '=') {
+        // Padding only in the last quantum, only in the final one or two positions.
+        if (!last || j < 2) {
+          return std::nullopt;
+        }
+        ++pad;
+        v[j] = 0;
+        continue;
+      }
+      if (pad > 0) {
+        return std::nullopt;
+      }
+      v[j] = base64_value(c);
+      if (v[j] < 0) {
+        return std::nullopt;
+      }
+    }
+    // Reject non-canonical encodings whose unused low bits are set.
+    if (pad == 2 && (v[1] & 0x0f) != 0) {
+      return std::nullopt;
+    }
+    if (pad == 1 && (v[2] & 0x03) != 0) {
+      return std::nullopt;
+    }
+    std::uint32_t n = (static_cast<std::uint32_t>(v[0]) << 18) | (static_cast<std::uint32_t>(v[1]) << 12) |
+                      (static_cast<std::uint32_t>(v[2]) << 6) | static_cast<std::uint32_t>(v[3]);
+    out.push_back(static_cast<char>((n >> 16) & 0xff));
+    if (pad < 2) {
+      out.push_back(static_cast<char>((n >> 8) & 0xff));
+    }
+    if (pad < 1) {
+      out.push_back(static_cast<char>(n & 0xff));
+    }
+  }
+  return out;
+}
+
+std::string random_bytes(std::size_t n) {
+  std::string out(n, '\0');
+  std::size_t pos = 0;
+  while (pos < n) {
+    // RAND_bytes takes an int count.
+    std::size_t step = std::min<std::size_t>(n - pos, 1u << 30);
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data() + pos), static_cast<int>(step)) != 1) {
+      crypto_failure("RAND_bytes");
+    }
+    pos += step;
+  }
+  return out;
+}
+
+std::string random_upper_alnum(std::size_t n) {
+  constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string out;
+  out.reserve(n);
+  // Rejection sampling keeps the distribution uniform: 252 = 7 * 36.
+  constexpr unsigned kLimit = 252;
+  while (out.size() < n) {
+    std::string buf = random_bytes((n - out.size()) * 2);
+    for (char c : buf) {
+      auto b = static_cast<unsigned char>(c);
+      if (b < kLimit && out.size() < n) {
+        out.push_back(kAlphabet[b % kAlphabet.size()]);
+      }
+    }
+  }
+  return out;
+}
+
+std::string random_uuid() {
+  std::string b = random_bytes(16);
+  b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | 0x40);
+  b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3f) | 0x80);
+  std::string h = hex(b);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+         h.substr(20);
+}
+
+struct Sha256::Impl {
+  MdCtxPtr ctx;
+};
+
+Sha256::Sha256() : impl_(std::make_unique<Impl>(Impl{new_digest_ctx(EVP_sha256())})) {}
+Sha256::~Sha256() = default;
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+
+void Sha256::update(std::string_view data) { digest_update(impl_ ? impl_->ctx.get() : nullptr, data); }
+
+Sha256Digest Sha256::finish() {
+  if (!impl_) {
+    throw std::logic_error("Sha256 used after move");
+  }
+  return digest_finish<32>(impl_->ctx);
+}
+
+struct Md5::Impl {
+  MdCtxPtr ctx;
+};
+
+Md5::Md5() : impl_(std::make_unique<Impl>(Impl{new_digest_ctx(EVP_md5())})) {}
+Md5::~Md5() = default;
+Md5::Md5(Md5&&) noexcept = default;
+Md5& Md5::operator=(Md5&&) noexcept = default;
+
+void Md5::update(std::string_view data) { digest_update(impl_ ? impl_->ctx.get() : nullptr, data); }
+
+Md5Digest Md5::finish() {
+  if (!impl_) {
+    throw std::logic_error("Md5 used after move");
+  }
+  return digest_finish<16>(impl_->ctx);
+}
+
+}  // namespace fogbank::protocol

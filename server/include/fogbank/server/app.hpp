@@ -1,0 +1,30 @@
+#pragma once
+// The whole fogbank process behind a Beast-free interface: storage, services, listeners.
+
+#include <cstdint>
+#include <memory>
+
+#include "fogbank/server/config.hpp"
+
+namespace fogbank::server {
+
+/// Starts fogbank with `config`. Lifecycle: construct (opens storage, binds the ports: throws
+/// std::runtime_error with a readable message on failure), then run() blocks until stop() or
+/// SIGINT/SIGTERM, then storage is flushed and closed.
+class App {
+ public:
+  explicit App(Config config);
+  ~App();
+  /// Serves until stopped. `handle_signals` installs the SIGINT/SIGTERM handler.
+  void run(bool handle_signals = true);
+  /// Thread-safe: begins a graceful shutdown.
+  void stop();
+  /// The bound API port (useful with port 0).
+  [[nodiscard]] std::uint16_t port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fogbank::server

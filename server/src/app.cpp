@@ -1,0 +1,249 @@
+#include "fogbank/server/app.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "fogbank/protocol/dispatcher.hpp"
+#include "fogbank/server/log.hpp"
+#include "fogbank/storage/store.hpp"
+#include "fogbank/sts/credentials.hpp"
+#include "fogbank/sts/sts_service.hpp"
+#include "http_server.hpp"
+
+#ifndef FOGBANK_VERSION
+#define FOGBANK_VERSION "0.1.0"
+#endif
+
+namespace fogbank::server {
+
+namespace fs = std::filesystem;
+using protocol::Exchange;
+using protocol::RequestHead;
+using protocol::Response;
+
+namespace {
+
+constexpr std::string_view kServiceNames[] = {"s3", "sqs", "sns", "kinesis", "sts", "imds"};
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string read_credentials(const std::string& spec) {
+  std::error_code ec;
+  if (!spec.empty() && spec.find(':') == std::string::npos && fs::is_regular_file(spec, ec)) {
+    std::ifstream in(spec);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  return spec;
+}
+
+/// Collects a small body, then answers with `respond(body)`.
+class SmallBodySink final : public protocol::BodySink {
+ public:
+  explicit SmallBodySink(std::function<Response(std::string)> respond) : respond_(std::move(respond)) {}
+  void write(std::string_view data) override { body_.append(data); }
+  Response finish() override { return respond_(std::move(body_)); }
+
+ private:
+  std::function<Response(std::string)> respond_;
+  std::string body_;
+};
+
+Response json_response(int status, const nlohmann::json& body) {
+  Response r(status, body.dump(), "application/json");
+  return r;
+}
+
+}  // namespace
+
+struct App::Impl final : RequestHandler {
+  Config config;
+  std::string data_dir;
+  std::unique_ptr<storage::Store> store;
+  std::shared_ptr<sts::CredentialStore> credentials;
+  std::unique_ptr<protocol::Dispatcher> dispatcher;
+  std::unique_ptr<HttpServer> server;
+  std::atomic<bool> access_log{true};
+  std::uint16_t port = 0;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  explicit Impl(Config c) : config(std::move(c)) {
+    if (!log::set_level(config.log_level)) {
+      throw std::runtime_error("unknown log level '" + config.log_level + "'");
+    }
+    access_log = config.access_log;
+    if (config.ephemeral) {
+      std::string tmpl = (fs::temp_directory_path() / "fogbank-XXXXXX").string();
+      if (::mkdtemp(tmpl.data()) == nullptr) {
+        throw std::runtime_error("cannot create a temporary data directory");
+      }
+      data_dir = tmpl;
+    } else {
+      data_dir = config.data_dir;
+      fs::create_directories(data_dir);
+    }
+
+    storage::Options so;
+    so.path = (fs::path(data_dir) / "db").string();
+    so.sync = config.sync;
+    storage::Status st;
+    store = storage::Store::open(so, st);
+    if (!store) {
+      throw std::runtime_error("cannot open the database in " + so.path + ": " + st.message());
+    }
+
+    auto keys = sts::parse_static_keys(read_credentials(config.credentials));
+    if (keys.empty()) {
+      throw std::runtime_error("no credentials configured (--credentials)");
+    }
+    credentials = std::make_shared<sts::CredentialStore>(*store, keys);
+    credentials->purge_expired(unix_now());
+
+    protocol::DispatcherConfig dc;
+    dc.auth = config.auth == "off" ? protocol::AuthMode::kOff : protocol::AuthMode::kEnforce;
+    dc.default_region = config.region;
+    dc.default_caller = sts::identity_of(keys.front());
+    dc.max_buffered_body = config.max_body_bytes;
+    dc.on_signature_mismatch = [](std::string_view canonical, std::string_view to_sign) {
+      if (log::enabled(log::Level::kDebug)) {
+        log::debug("signature mismatch; fogbank's canonical request:\n" + std::string(canonical) +
+                   "\n--- string to sign:\n" + std::string(to_sign));
+      }
+    };
+    dispatcher = std::make_unique<protocol::Dispatcher>(std::move(dc), credentials);
+    dispatcher->add(sts::make_sts_service(credentials));
+
+    ServerOptions opts;
+    opts.io_threads = config.io_threads != 0 ? config.io_threads : std::max(1u, std::thread::hardware_concurrency());
+    opts.header_limit_bytes = config.header_limit_bytes;
+    opts.idle_timeout = config.idle_timeout;
+    opts.read_timeout = config.read_timeout;
+    opts.access_log = &access_log;
+    if (!config.tls_cert.empty()) {
+      opts.tls = TlsFiles{config.tls_cert, config.tls_key, {}};
+    } else {
+      opts.tls = ensure_tls_files(data_dir, config.host);
+    }
+    server = std::make_unique<HttpServer>(opts);
+    port = server->listen(config.host, config.port, *this, true);
+    if (config.imds_address != "off") {
+      log::warn("the instance metadata service is not available in this build yet; --imds-address ignored");
+    }
+    std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
+    log::info("fogbank " FOGBANK_VERSION " listening on http://" + host + ":" + std::to_string(port) +
+              " (https on the same port), data dir " + data_dir + (config.ephemeral ? " (ephemeral)" : "") +
+              ", auth " + config.auth + (opts.tls->ca.empty() ? "" : ", CA " + opts.tls->ca));
+  }
+
+  ~Impl() override {
+    server.reset();
+    if (store) {
+      (void)store->flush();
+      store.reset();
+    }
+    if (config.ephemeral && !data_dir.empty()) {
+      std::error_code ec;
+      fs::remove_all(data_dir, ec);
+    }
+  }
+
+  Exchange begin(RequestHead head) override {
+    if (head.path.rfind("/_fogbank/", 0) == 0) {
+      return admin(std::move(head));
+    }
+    return dispatcher->begin(std::move(head));
+  }
+
+  // Admin endpoints: unauthenticated by design (local tooling), never routed to a service.
+  Exchange admin(RequestHead head) {
+    Exchange ex;
+    ex.info = std::make_shared<protocol::RequestInfo>();
+    ex.info->service = "admin";
+    ex.info->request_id = protocol::Dispatcher::new_request_id(protocol::WireProtocol::kJson10);
+    ex.body_limit = 1 << 20;
+    auto info = ex.info;
+    ex.sink = std::make_unique<SmallBodySink>([this, head = std::move(head), info](std::string body) {
+      info->operation = head.path.substr(10);
+      return admin_response(head, body);
+    });
+    return ex;
+  }
+
+  Response admin_response(const RequestHead& head, const std::string& body) {
+    const std::string& p = head.path;
+    if (p == "/_fogbank/health" || p == "/_fogbank/health/") {
+      nlohmann::json services = nlohmann::json::object();
+      for (auto name : kServiceNames) {
+        auto s = dispatcher->find(name);
+        services[std::string(name)] = s ? s->state() : std::string("unavailable");
+      }
+      auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      return json_response(200, {{"status", "ok"},
+                                 {"version", FOGBANK_VERSION},
+                                 {"uptime_seconds", static_cast<double>(uptime.count()) / 1000.0},
+                                 {"services", services},
+                                 {"auth", config.auth},
+                                 {"region", config.region},
+                                 {"ephemeral", config.ephemeral},
+                                 {"data_dir", data_dir}});
+    }
+    if (p == "/_fogbank/reset") {
+      if (head.method != "POST") {
+        return json_response(405, {{"error", "use POST /_fogbank/reset"}});
+      }
+      auto st = store->wipe_all();
+      if (!st.is_ok()) {
+        return json_response(500, {{"error", st.message()}});
+      }
+      for (const auto& s : dispatcher->services()) {
+        s->reset();
+      }
+      log::info("state reset through /_fogbank/reset");
+      return json_response(200, {{"reset", true}});
+    }
+    if (p == "/_fogbank/request-log") {
+      if (head.method == "POST" || head.method == "PUT") {
+        auto j = nlohmann::json::parse(body.empty() ? "{}" : body, nullptr, false);
+        bool enabled = !access_log.load();
+        if (j.is_object() && j.contains("enabled") && j["enabled"].is_boolean()) {
+          enabled = j["enabled"].get<bool>();
+        } else if (head.query.find("enabled=false") != std::string::npos) {
+          enabled = false;
+        } else if (head.query.find("enabled=true") != std::string::npos) {
+          enabled = true;
+        }
+        access_log = enabled;
+      }
+      return json_response(200, {{"enabled", access_log.load()}});
+    }
+    return json_response(404, {{"error", "unknown admin endpoint " + p},
+                                {"endpoints", {"/_fogbank/health", "/_fogbank/reset", "/_fogbank/request-log"}}});
+  }
+};
+
+App::App(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+App::~App() = default;
+void App::run(bool handle_signals) {
+  impl_->server->run(handle_signals);
+  log::info("stopped; flushing storage");
+  (void)impl_->store->flush();
+}
+void App::stop() { impl_->server->stop(); }
+std::uint16_t App::port() const { return impl_->port; }
+
+}  // namespace fogbank::server

@@ -1,0 +1,76 @@
+#include "fogbank/server/config.hpp"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#ifndef FOGBANK_VERSION
+#define FOGBANK_VERSION "0.1.0"
+#endif
+
+namespace fogbank::server {
+
+std::optional<int> parse_config(int argc, char** argv, Config& c) {
+  CLI::App app{"fogbank " FOGBANK_VERSION
+               " - a local AWS cloud (S3, SQS, SNS, Kinesis, STS, IMDS) in one binary.\n"
+               "Every flag can also be set by its FOGBANK_* environment variable or in the\n"
+               "--config file (TOML/INI: `port = 4566`)."};
+  app.set_config("--config", "", "Config file (TOML or INI) with any of the options below")
+      ->envname("FOGBANK_CONFIG");
+  app.set_version_flag("--version", FOGBANK_VERSION);
+  std::uint32_t idle = static_cast<std::uint32_t>(c.idle_timeout.count());
+  std::uint32_t read = static_cast<std::uint32_t>(c.read_timeout.count());
+
+  app.add_option("--host", c.host, "Address the API listens on")->envname("FOGBANK_HOST")->capture_default_str();
+  app.add_option("--port", c.port, "API port: every service, HTTP and HTTPS on the same port (0 = any free port)")
+      ->envname("FOGBANK_PORT")->capture_default_str();
+  app.add_option("--data-dir", c.data_dir, "Directory of the RocksDB database and the generated TLS files")
+      ->envname("FOGBANK_DATA_DIR")->capture_default_str();
+  app.add_flag("--ephemeral", c.ephemeral, "Keep all state in a temporary directory removed at exit")
+      ->envname("FOGBANK_EPHEMERAL");
+  app.add_flag("--sync", c.sync, "fsync every write (survives power loss, slower)")->envname("FOGBANK_SYNC");
+  app.add_option("--region", c.region, "Default region for requests that name none")
+      ->envname("FOGBANK_REGION")->capture_default_str();
+  app.add_option("--auth", c.auth, "enforce: verify SigV4 on every request; off: accept anything")
+      ->envname("FOGBANK_AUTH")->check(CLI::IsMember({"enforce", "off"}))->capture_default_str();
+  app.add_option("--credentials", c.credentials,
+                 "Long-term keys: 'key:secret:account[:user]' entries separated by ',' (or a file "
+                 "with one per line)")
+      ->envname("FOGBANK_CREDENTIALS")->capture_default_str();
+  app.add_option("--log-level", c.log_level, "error, warn, info or debug (debug shows canonical requests on signature mismatches)")
+      ->envname("FOGBANK_LOG_LEVEL")->check(CLI::IsMember({"error", "warn", "info", "debug"}))->capture_default_str();
+  app.add_option("--access-log", c.access_log, "One log line per request (toggle at runtime: POST /_fogbank/request-log)")
+      ->envname("FOGBANK_ACCESS_LOG")->capture_default_str();
+  app.add_option("--imds-address", c.imds_address, "Instance metadata service listener host:port, or 'off'")
+      ->envname("FOGBANK_IMDS_ADDRESS")->capture_default_str();
+  app.add_flag("--imds-v2-required", c.imds_v2_required, "IMDS answers only requests with a session token (HttpTokens=required)")
+      ->envname("FOGBANK_IMDS_V2_REQUIRED");
+  app.add_option("--tls-cert", c.tls_cert, "PEM certificate chain for HTTPS (default: generated into the data dir)")
+      ->envname("FOGBANK_TLS_CERT");
+  app.add_option("--tls-key", c.tls_key, "PEM private key for --tls-cert")->envname("FOGBANK_TLS_KEY");
+  app.add_option("--io-threads", c.io_threads, "Network threads (0 = one per core)")
+      ->envname("FOGBANK_IO_THREADS")->capture_default_str();
+  app.add_option("--max-body-bytes", c.max_body_bytes, "Largest buffered (non-streaming) request body")
+      ->envname("FOGBANK_MAX_BODY_BYTES")->capture_default_str();
+  app.add_option("--idle-timeout", idle, "Seconds a connection may idle or take to send its request headers")
+      ->envname("FOGBANK_IDLE_TIMEOUT")->capture_default_str();
+  app.add_option("--read-timeout", read, "Seconds a body read or response write may stall")
+      ->envname("FOGBANK_READ_TIMEOUT")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  c.idle_timeout = std::chrono::seconds(idle);
+  c.read_timeout = std::chrono::seconds(read);
+  if (auto cfg = app.get_config_ptr(); cfg && !cfg->empty()) {
+    c.config_file = cfg->as<std::string>();
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    std::cerr << "fogbank: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
+}  // namespace fogbank::server

@@ -1,0 +1,487 @@
+#include "http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <list>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "fogbank/server/log.hpp"
+
+namespace fogbank::server {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using protocol::Response;
+
+namespace {
+
+constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
+constexpr std::size_t kIoChunk = 256 * 1024;
+
+std::string http_date() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+// A session's handle for graceful shutdown: idle sessions are closed at once, busy ones finish
+// their current request. Only touched on the session's strand.
+struct SessionHandle {
+  net::any_io_executor strand;
+  tcp::socket* socket = nullptr;
+  bool idle = true;
+  bool alive = true;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  net::io_context ioc;
+  std::optional<ssl::context> ssl_ctx;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::mutex sessions_mutex;
+  std::list<std::shared_ptr<SessionHandle>> sessions;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> active{0};
+  std::optional<net::signal_set> signals;
+
+  explicit Impl(ServerOptions o) : options(std::move(o)), ioc(static_cast<int>(std::max(1u, options.io_threads))) {
+    if (options.tls) {
+      ssl_ctx.emplace(ssl::context::tls_server);
+      ssl_ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+      ssl_ctx->use_certificate_chain_file(options.tls->cert_chain);
+      ssl_ctx->use_private_key_file(options.tls->key, ssl::context::pem);
+    }
+  }
+
+  net::awaitable<void> accept_loop(tcp::acceptor& acceptor, RequestHandler& handler, bool tls) {
+    for (;;) {
+      auto strand = net::make_strand(ioc);
+      auto [ec, sock] = co_await acceptor.async_accept(strand, use_nothrow);
+      if (ec) {
+        if (ec == net::error::operation_aborted || stopping) {
+          co_return;
+        }
+        continue;  // EMFILE and friends: keep accepting
+      }
+      net::co_spawn(strand, connection(std::move(sock), handler, tls), [](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            log::error(std::string("connection failed: ") + ex.what());
+          }
+        }
+      });
+    }
+  }
+
+  net::awaitable<void> connection(tcp::socket sock, RequestHandler& handler, bool tls_allowed) {
+    auto handle = std::make_shared<SessionHandle>();
+    handle->strand = sock.get_executor();
+    {
+      std::lock_guard lock(sessions_mutex);
+      sessions.push_back(handle);
+    }
+    ++active;
+    std::string remote;
+    boost::system::error_code rec;
+    auto ep = sock.remote_endpoint(rec);
+    if (!rec) {
+      remote = ep.address().to_string();
+    }
+    beast::tcp_stream stream(std::move(sock));
+    handle->socket = &stream.socket();
+    beast::flat_buffer buffer;
+    if (!stopping) {
+      bool is_tls = false;
+      if (tls_allowed && ssl_ctx) {
+        stream.expires_after(options.idle_timeout);
+        auto [ec, detected] = co_await beast::async_detect_ssl(stream, buffer, use_nothrow);
+        is_tls = !ec && detected;
+        if (ec) {
+          goto done;
+        }
+      }
+      if (is_tls) {
+        beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), *ssl_ctx);
+        handle->socket = &beast::get_lowest_layer(tls).socket();
+        beast::get_lowest_layer(tls).expires_after(options.idle_timeout);
+        auto [ec, used] = co_await tls.async_handshake(ssl::stream_base::server, buffer.data(), use_nothrow);
+        if (!ec) {
+          buffer.consume(used);
+          co_await session(tls, buffer, handler, *handle, true, remote);
+          beast::get_lowest_layer(tls).expires_after(std::chrono::seconds(2));
+          co_await tls.async_shutdown(use_nothrow);
+        }
+        handle->socket = nullptr;
+      } else {
+        co_await session(stream, buffer, handler, *handle, false, remote);
+        beast::error_code ec;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      }
+    }
+  done:
+    handle->alive = false;
+    handle->socket = nullptr;
+    {
+      std::lock_guard lock(sessions_mutex);
+      sessions.remove(handle);
+    }
+    --active;
+  }
+
+  template <class Stream>
+  net::awaitable<void> session(Stream& stream, beast::flat_buffer& buffer, RequestHandler& handler,
+                               SessionHandle& handle, bool tls, const std::string& remote) {
+    std::unique_ptr<char[]> io(new char[kIoChunk]);
+    auto& lowest = beast::get_lowest_layer(stream);
+    for (;;) {
+      handle.idle = true;
+      if (stopping) {
+        co_return;
+      }
+      http::request_parser<http::empty_body> head_parser;
+      head_parser.header_limit(options.header_limit_bytes);
+      head_parser.body_limit(boost::none);
+      lowest.expires_after(options.idle_timeout);
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, head_parser, use_nothrow);
+      handle.idle = false;
+      if (ec) {
+        if (ec == http::error::header_limit) {
+          co_await write_simple(stream, 431, "RequestHeaderSectionTooLarge",
+                                "Your request header section exceeds the maximum allowed size.");
+        } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                   ec != net::error::operation_aborted && ec != net::error::connection_reset &&
+                   ec != net::error::eof && ec != ssl::error::stream_truncated) {
+          co_await write_simple(stream, 400, "BadRequest", "The request could not be parsed: " + ec.message());
+        }
+        co_return;
+      }
+      auto started = std::chrono::steady_clock::now();
+      auto& req = head_parser.get();
+      protocol::RequestHead head;
+      head.method = std::string(req.method_string());
+      head.target = std::string(req.target());
+      for (const auto& f : req) {
+        head.headers.add(std::string(f.name_string()), std::string(f.value()));
+      }
+      head.tls = tls;
+      head.remote_address = remote;
+      head.split_target();
+      std::string method = head.method;
+      std::string target = head.target;
+      const bool keep_alive = req.keep_alive();
+      const bool has_body = req.has_content_length() ? head_parser.content_length().value_or(0) > 0
+                                                     : req.chunked();
+      const bool expect_continue = beast::iequals(req[http::field::expect], "100-continue");
+
+      protocol::Exchange ex = handler.begin(std::move(head));
+      Response response;
+      bool close = !keep_alive;
+      if (ex.immediate) {
+        response = std::move(*ex.immediate);
+        if (has_body) {
+          close = true;  // the announced body was not read
+        }
+      } else if (head_parser.content_length() && *head_parser.content_length() > ex.body_limit) {
+        ex.sink->abort();
+        response = too_large();
+        close = true;
+      } else {
+        if (expect_continue && has_body) {
+          http::response<http::empty_body> cont{http::status::continue_, req.version()};
+          lowest.expires_after(options.read_timeout);
+          auto [wec, wn] = co_await http::async_write(stream, cont, use_nothrow);
+          if (wec) {
+            ex.sink->abort();
+            co_return;
+          }
+        }
+        http::request_parser<http::buffer_body> body_parser(std::move(head_parser));
+        body_parser.body_limit(ex.body_limit);
+        bool failed = false;
+        while (!body_parser.is_done()) {
+          body_parser.get().body().data = io.get();
+          body_parser.get().body().size = kIoChunk;
+          lowest.expires_after(options.read_timeout);
+          auto [rec, rn] = co_await http::async_read(stream, buffer, body_parser, use_nothrow);
+          if (rec == http::error::need_buffer) {
+            rec = {};
+          }
+          std::size_t got = kIoChunk - body_parser.get().body().size;
+          if (got > 0 && !rec) {
+            ex.sink->write(std::string_view(io.get(), got));
+            if (ex.sink->failed()) {
+              break;
+            }
+          }
+          if (rec) {
+            ex.sink->abort();
+            failed = true;
+            if (rec == http::error::body_limit) {
+              response = too_large();
+              close = true;
+              break;
+            }
+            if (rec == http::error::partial_message || rec == http::error::bad_chunk ||
+                rec == http::error::bad_chunk_extension) {
+              response = simple(400, "IncompleteBody",
+                                "The request body terminated unexpectedly");
+              close = true;
+              break;
+            }
+            co_return;  // connection error or timeout: nobody to answer
+          }
+        }
+        if (!failed) {
+          response = ex.sink->finish();
+        }
+        if (response.close_connection) {
+          close = true;
+        }
+      }
+      if (stopping) {
+        close = true;
+      }
+      bool written = co_await write_response(stream, response, method, req.version(), !close, io.get());
+      log_access(method, target, ex.info.get(), response.status, started, remote);
+      if (!written || close) {
+        co_return;
+      }
+    }
+  }
+
+  static Response simple(int status, std::string_view code, std::string_view message) {
+    return protocol::Dispatcher::generic_error(status, code, message,
+                                               protocol::Dispatcher::new_request_id(protocol::WireProtocol::kQuery));
+  }
+  static Response too_large() {
+    return simple(413, "RequestEntityTooLarge", "Your request body is larger than this endpoint accepts.");
+  }
+
+  template <class Stream>
+  net::awaitable<void> write_simple(Stream& stream, int status, std::string_view code, std::string_view message) {
+    Response r = simple(status, code, message);
+    co_await write_response(stream, r, "GET", 11, false, nullptr);
+  }
+
+  template <class Message>
+  void fill_headers(Message& msg, Response& r, bool keep_alive) {
+    bool has_date = false;
+    bool has_server = false;
+    for (const auto& [name, value] : r.headers.items()) {
+      msg.insert(name, value);
+      has_date = has_date || beast::iequals(name, "date");
+      has_server = has_server || beast::iequals(name, "server");
+    }
+    if (!has_date) {
+      msg.set(http::field::date, http_date());
+    }
+    if (!has_server) {
+      msg.set(http::field::server, "fogbank");
+    }
+    msg.keep_alive(keep_alive);
+  }
+
+  template <class Stream>
+  net::awaitable<bool> write_response(Stream& stream, Response& r, std::string_view method,
+                                      unsigned version, bool keep_alive, char* io) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    lowest.expires_after(options.read_timeout);
+    const bool head_only = method == "HEAD";
+    if (!r.producer) {
+      http::response<http::string_body> msg{static_cast<http::status>(r.status), version};
+      fill_headers(msg, r, keep_alive);
+      std::uint64_t length = r.content_length.value_or(r.body.size());
+      if (!head_only && r.status != 204 && r.status != 304) {
+        msg.body() = std::move(r.body);
+        msg.content_length(length);
+      } else if (r.status != 204 && r.status != 304) {
+        msg.content_length(length);
+      }
+      http::response_serializer<http::string_body> sr{msg};
+      if (head_only) {
+        auto [ec, n] = co_await http::async_write_header(stream, sr, use_nothrow);
+        co_return !ec;
+      }
+      auto [ec, n] = co_await http::async_write(stream, sr, use_nothrow);
+      co_return !ec;
+    }
+    http::response<http::buffer_body> msg{static_cast<http::status>(r.status), version};
+    fill_headers(msg, r, keep_alive);
+    msg.content_length(r.content_length.value_or(0));
+    http::response_serializer<http::buffer_body> sr{msg};
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, use_nothrow);
+    if (hec || head_only) {
+      co_return !hec;
+    }
+    std::uint64_t sent = 0;
+    for (;;) {
+      std::size_t n = 0;
+      try {
+        n = r.producer->read(io, kIoChunk);
+      } catch (const std::exception& e) {
+        log::error(std::string("response body failed mid-stream: ") + e.what());
+        co_return false;  // the client sees a short body and a closed connection
+      }
+      if (n == 0) {
+        msg.body().data = nullptr;
+        msg.body().size = 0;
+        msg.body().more = false;
+      } else {
+        msg.body().data = io;
+        msg.body().size = n;
+        msg.body().more = true;
+        sent += n;
+      }
+      lowest.expires_after(options.read_timeout);
+      auto [ec, wn] = co_await http::async_write(stream, sr, use_nothrow);
+      if (ec == http::error::need_buffer) {
+        continue;
+      }
+      if (ec) {
+        co_return false;
+      }
+      if (sr.is_done()) {
+        co_return sent == r.content_length.value_or(0);
+      }
+    }
+  }
+
+  void log_access(const std::string& method, const std::string& target, const protocol::RequestInfo* info,
+                  int status, std::chrono::steady_clock::time_point started, const std::string& remote) {
+    if (options.access_log == nullptr || !options.access_log->load(std::memory_order_relaxed) ||
+        !log::enabled(log::Level::kInfo)) {
+      return;
+    }
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    std::string line = method + " " + (target.size() > 200 ? target.substr(0, 200) + "..." : target);
+    line += " service=" + (info && !info->service.empty() ? info->service : std::string("-"));
+    line += " op=" + (info && !info->operation.empty() ? info->operation : std::string("-"));
+    line += " status=" + std::to_string(status);
+    line += " latency_ms=" + std::to_string(us / 1000) + "." + std::to_string((us % 1000) / 100);
+    line += " id=" + (info ? info->request_id : std::string("-"));
+    line += " remote=" + remote;
+    log::info(line);
+  }
+
+  void begin_stop() {
+    if (stopping.exchange(true)) {
+      return;
+    }
+    net::post(ioc, [this] {
+      for (auto& a : acceptors) {
+        beast::error_code ec;
+        a->close(ec);
+      }
+      if (signals) {
+        beast::error_code ec;
+        signals->cancel(ec);
+      }
+      close_idle_sessions();
+      auto timer = std::make_shared<net::steady_timer>(ioc);
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      wait_for_sessions(timer, deadline);
+    });
+  }
+
+  void close_idle_sessions() {
+    std::lock_guard lock(sessions_mutex);
+    for (auto& h : sessions) {
+      net::post(h->strand, [h] {
+        if (h->alive && h->idle && h->socket != nullptr) {
+          beast::error_code ec;
+          h->socket->cancel(ec);
+          h->socket->close(ec);
+        }
+      });
+    }
+  }
+
+  void wait_for_sessions(std::shared_ptr<net::steady_timer> timer, std::chrono::steady_clock::time_point deadline) {
+    if (active == 0 || std::chrono::steady_clock::now() >= deadline) {
+      ioc.stop();
+      return;
+    }
+    close_idle_sessions();
+    timer->expires_after(std::chrono::milliseconds(20));
+    timer->async_wait([this, timer, deadline](beast::error_code) { wait_for_sessions(timer, deadline); });
+  }
+};
+
+HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+HttpServer::~HttpServer() = default;
+
+std::uint16_t HttpServer::listen(const std::string& host, std::uint16_t port, RequestHandler& handler, bool tls) {
+  beast::error_code ec;
+  auto address = net::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on '" + host + "': not an IP address");
+  }
+  auto acceptor = std::make_unique<tcp::acceptor>(impl_->ioc);
+  tcp::endpoint ep(address, port);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) {
+    acceptor->set_option(net::socket_base::reuse_address(true), ec);
+    acceptor->bind(ep, ec);
+  }
+  if (!ec) {
+    acceptor->listen(net::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  }
+  auto bound = acceptor->local_endpoint().port();
+  net::co_spawn(impl_->ioc, impl_->accept_loop(*acceptor, handler, tls), net::detached);
+  impl_->acceptors.push_back(std::move(acceptor));
+  return bound;
+}
+
+void HttpServer::run(bool handle_signals) {
+  if (handle_signals) {
+    impl_->signals.emplace(impl_->ioc, SIGINT, SIGTERM);
+    impl_->signals->async_wait([this](beast::error_code ec, int sig) {
+      if (!ec) {
+        log::info("signal " + std::to_string(sig) + " received, shutting down");
+        impl_->begin_stop();
+      }
+    });
+  }
+  unsigned n = std::max(1u, impl_->options.io_threads);
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < n; ++i) {
+    threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  impl_->ioc.run();
+  for (auto& t : threads) {
+    t.join();
+  }
+}
+
+void HttpServer::stop() { impl_->begin_stop(); }
+
+}  // namespace fogbank::server

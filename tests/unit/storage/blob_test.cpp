@@ -1,0 +1,234 @@
+#include "fogbank/storage/blob.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "fogbank/storage/keys.hpp"
+
+namespace fogbank::storage {
+namespace {
+
+constexpr std::size_t kChunk = 1000;
+
+std::unique_ptr<Store> open_memory() {
+  Options options;
+  options.in_memory = true;
+  Status status;
+  auto store = Store::open(options, status);
+  EXPECT_TRUE(status.is_ok()) << status.message();
+  return store;
+}
+
+// Deterministic, position-dependent bytes so that misplaced data is always noticed.
+char byte_at(std::uint64_t pos) {
+  std::uint64_t x = pos * 0x9E3779B97F4A7C15ULL;
+  return static_cast<char>((x >> 29) ^ (pos >> 8));
+}
+
+std::string pattern(std::uint64_t begin, std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) {
+    s[i] = byte_at(begin + i);
+  }
+  return s;
+}
+
+std::size_t count_keys(const Store& store, Space space, std::string_view prefix) {
+  std::size_t n = 0;
+  for (auto c = store.scan_prefix(space, prefix); c.valid(); c.next()) {
+    ++n;
+  }
+  return n;
+}
+
+std::string read_all(const Store& store, const std::string& prefix, std::uint64_t offset,
+                     std::uint64_t length, std::size_t chunk, std::size_t buf_size = 333) {
+  BlobReader reader(store, Space::kS3Data, prefix, offset, length, chunk);
+  std::string out;
+  std::vector<char> buf(buf_size);
+  while (true) {
+    std::size_t n = reader.read(buf.data(), buf.size());
+    if (n == 0) {
+      break;
+    }
+    out.append(buf.data(), n);
+  }
+  return out;
+}
+
+void write_blob(Store& store, const std::string& prefix, std::size_t size, std::size_t chunk,
+                std::size_t piece = 777) {
+  BlobWriter writer(store, Space::kS3Data, prefix, chunk);
+  EXPECT_EQ(writer.chunk_size(), chunk);
+  for (std::size_t off = 0; off < size; off += piece) {
+    ASSERT_TRUE(writer.append(pattern(off, std::min(piece, size - off))).is_ok());
+  }
+  EXPECT_EQ(writer.size(), size);
+  Batch batch;
+  ASSERT_TRUE(writer.finish(batch).is_ok());
+  batch.put(Space::kS3Meta, prefix, std::to_string(size));
+  ASSERT_TRUE(store.write(batch).is_ok());
+}
+
+class BlobSizeTest : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(BlobSizeTest, RoundTrip) {
+  auto store = open_memory();
+  std::size_t size = GetParam();
+  std::string prefix = KeyBuilder("blob").str("obj").key();
+  write_blob(*store, prefix, size, kChunk);
+  EXPECT_EQ(count_keys(*store, Space::kS3Data, prefix), (size + kChunk - 1) / kChunk);
+  EXPECT_EQ(read_all(*store, prefix, 0, size, kChunk), pattern(0, size));
+  // Large read buffers cross chunk boundaries in a single call.
+  EXPECT_EQ(read_all(*store, prefix, 0, size, kChunk, 5000), pattern(0, size));
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, BlobSizeTest,
+                         ::testing::Values(0, 1, kChunk - 1, kChunk, kChunk + 1, 5 * kChunk,
+                                           5 * kChunk + 17));
+
+TEST(BlobTest, WholeChunkAppendsAndTinyAppends) {
+  auto store = open_memory();
+  std::string prefix = "p/";
+  write_blob(*store, prefix, 3 * kChunk + 5, kChunk, kChunk);  // whole-chunk pieces
+  EXPECT_EQ(read_all(*store, prefix, 0, 3 * kChunk + 5, kChunk), pattern(0, 3 * kChunk + 5));
+  std::string prefix2 = "q/";
+  write_blob(*store, prefix2, 2 * kChunk + 3, kChunk, 1);  // one byte at a time
+  EXPECT_EQ(read_all(*store, prefix2, 0, 2 * kChunk + 3, kChunk), pattern(0, 2 * kChunk + 3));
+  std::string prefix3 = "r/";
+  write_blob(*store, prefix3, 4 * kChunk + 1, kChunk, 2 * kChunk + 500);  // multi-chunk pieces
+  EXPECT_EQ(read_all(*store, prefix3, 0, 4 * kChunk + 1, kChunk), pattern(0, 4 * kChunk + 1));
+}
+
+TEST(BlobTest, ChunksAreKeyedByBigEndianIndex) {
+  auto store = open_memory();
+  write_blob(*store, "k", 2 * kChunk + 1, kChunk);
+  std::vector<std::string> keys;
+  for (auto c = store->scan_prefix(Space::kS3Data, "k"); c.valid(); c.next()) {
+    keys.emplace_back(c.key());
+  }
+  ASSERT_EQ(keys.size(), 3u);
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(keys[i], KeyBuilder().raw("k").u32(i).key());
+  }
+  EXPECT_EQ(store->get(Space::kS3Data, keys[2])->size(), 1u);
+}
+
+TEST(BlobTest, RangeReads) {
+  auto store = open_memory();
+  const std::size_t size = 7 * kChunk + 123;
+  write_blob(*store, "range", size, kChunk);
+  struct Case {
+    std::uint64_t offset;
+    std::uint64_t length;
+  };
+  for (Case c : std::vector<Case>{{0, 1},
+                                  {0, kChunk},
+                                  {kChunk - 1, 2},
+                                  {kChunk, kChunk},
+                                  {kChunk + 1, 3 * kChunk},
+                                  {3 * kChunk + 500, 10},
+                                  {size - 1, 1},
+                                  {size - 124, 124},
+                                  {5, 0},
+                                  {123, size - 123}}) {
+    EXPECT_EQ(read_all(*store, "range", c.offset, c.length, kChunk, 97), pattern(c.offset, c.length))
+        << c.offset << "+" << c.length;
+  }
+}
+
+TEST(BlobTest, ReadPastEndOrMissingChunkThrows) {
+  auto store = open_memory();
+  write_blob(*store, "short", kChunk + 10, kChunk);
+  EXPECT_THROW(read_all(*store, "short", 0, kChunk + 11, kChunk), std::runtime_error);
+  EXPECT_THROW(read_all(*store, "short", 0, 3 * kChunk, kChunk), std::runtime_error);
+  EXPECT_THROW(read_all(*store, "absent", 0, 10, kChunk), std::runtime_error);
+}
+
+TEST(BlobTest, NothingIsBufferedBeyondOneChunk) {
+  auto store = open_memory();
+  BlobWriter writer(*store, Space::kS3Data, "stream", kChunk);
+  ASSERT_TRUE(writer.append(pattern(0, 2 * kChunk + 10)).is_ok());
+  // Full chunks are already in the store before finish().
+  EXPECT_EQ(count_keys(*store, Space::kS3Data, "stream"), 2u);
+  Batch batch;
+  ASSERT_TRUE(writer.finish(batch).is_ok());
+  EXPECT_EQ(batch.count(), 1u);
+  EXPECT_EQ(count_keys(*store, Space::kS3Data, "stream"), 2u);
+  ASSERT_TRUE(store->write(batch).is_ok());
+  EXPECT_EQ(count_keys(*store, Space::kS3Data, "stream"), 3u);
+  EXPECT_FALSE(writer.append("more").is_ok());
+}
+
+TEST(BlobTest, AbortRemovesChunks) {
+  auto store = open_memory();
+  write_blob(*store, "keep", 2 * kChunk, kChunk);
+  {
+    BlobWriter writer(*store, Space::kS3Data, "gone", kChunk);
+    ASSERT_TRUE(writer.append(pattern(0, 4 * kChunk + 3)).is_ok());
+    EXPECT_EQ(count_keys(*store, Space::kS3Data, "gone"), 4u);
+    writer.abort();
+    EXPECT_EQ(count_keys(*store, Space::kS3Data, "gone"), 0u);
+  }
+  {
+    // Dropped without finish(): the destructor cleans up too.
+    BlobWriter writer(*store, Space::kS3Data, "dropped", kChunk);
+    ASSERT_TRUE(writer.append(pattern(0, 3 * kChunk)).is_ok());
+  }
+  EXPECT_EQ(count_keys(*store, Space::kS3Data, "dropped"), 0u);
+  EXPECT_EQ(count_keys(*store, Space::kS3Data, "keep"), 2u);
+  EXPECT_EQ(read_all(*store, "keep", 0, 2 * kChunk, kChunk), pattern(0, 2 * kChunk));
+}
+
+TEST(BlobTest, DeleteBlobRemovesOnlyThatBlob) {
+  auto store = open_memory();
+  std::string a = KeyBuilder("o").str("a").key();
+  std::string ab = KeyBuilder("o").str("ab").key();
+  write_blob(*store, a, 3 * kChunk + 1, kChunk);
+  write_blob(*store, ab, 2 * kChunk, kChunk);
+  Batch batch;
+  delete_blob(batch, Space::kS3Data, a);
+  batch.del(Space::kS3Meta, a);
+  ASSERT_TRUE(store->write(batch).is_ok());
+  EXPECT_EQ(count_keys(*store, Space::kS3Data, a), 0u);
+  EXPECT_EQ(count_keys(*store, Space::kS3Data, ab), 2u);
+  EXPECT_EQ(read_all(*store, ab, 0, 2 * kChunk, kChunk), pattern(0, 2 * kChunk));
+}
+
+TEST(BlobTest, LargeBlobWithSmallChunks) {
+  // 64 MiB through 64 KiB chunks: the writer holds at most one chunk and the reader one chunk
+  // plus the caller's buffer.
+  auto store = open_memory();
+  constexpr std::size_t kSize = 64u << 20;
+  constexpr std::size_t kSmallChunk = 64u << 10;
+  constexpr std::size_t kPiece = 100000;  // deliberately not a divisor of the chunk size
+  {
+    BlobWriter writer(*store, Space::kS3Data, "big", kSmallChunk);
+    for (std::size_t off = 0; off < kSize; off += kPiece) {
+      ASSERT_TRUE(writer.append(pattern(off, std::min(kPiece, kSize - off))).is_ok());
+    }
+    Batch batch;
+    ASSERT_TRUE(writer.finish(batch).is_ok());
+    EXPECT_EQ(batch.count(), 0u);  // the size is a multiple of the chunk size
+    ASSERT_TRUE(store->write(batch).is_ok());
+    EXPECT_EQ(writer.size(), kSize);
+  }
+  EXPECT_EQ(count_keys(*store, Space::kS3Data, "big"), kSize / kSmallChunk);
+  BlobReader reader(*store, Space::kS3Data, "big", 0, kSize, kSmallChunk);
+  std::vector<char> buf(50000);
+  std::uint64_t pos = 0;
+  while (std::size_t n = reader.read(buf.data(), buf.size())) {
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(buf[i], byte_at(pos + i)) << "at " << pos + i;
+    }
+    pos += n;
+  }
+  EXPECT_EQ(pos, kSize);
+  EXPECT_EQ(read_all(*store, "big", kSize - 70000, 70000, kSmallChunk, 8192), pattern(kSize - 70000, 70000));
+}
+
+}  // namespace
+}  // namespace fogbank::storage
