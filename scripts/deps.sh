@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what fogbank needs from Debian 12 packages, only what is missing (idempotent).
+#   scripts/deps.sh build   toolchain and libraries
+#   scripts/deps.sh test    + clients used by the end-to-end tests (boto3, AWS CLI)
+set -euo pipefail
+
+want=(cmake ninja-build g++ ccache pkg-config libboost1.81-dev librocksdb-dev libssl-dev
+      nlohmann-json3-dev libpugixml-dev libcli11-dev libgtest-dev)
+if [[ ${1:-build} == test ]]; then
+  want+=(python3 procps)
+  # Prefer a python3 that already has boto3 (e.g. a pyenv one); else Debian's python3-boto3.
+  if ! python3 -c 'import boto3' >/dev/null 2>&1; then
+    want+=(python3-boto3)
+  fi
+  if ! command -v aws >/dev/null 2>&1 && ! python3 -c 'import awscli' >/dev/null 2>&1; then
+    want+=(awscli)
+  fi
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "deps: run as root (or install: ${missing[*]})" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
