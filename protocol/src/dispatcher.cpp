@@ -1,5 +1,6 @@
 #include "fogbank/protocol/dispatcher.hpp"
 
+#include <charconv>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -376,7 +377,12 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
         p.scope = route->auth.scope();
         p.seed_signature = route->auth.signature;
         if (auto dl = route->head->headers.get("x-amz-decoded-content-length")) {
-          p.decoded_length = std::stoull(std::string(*dl));
+          std::uint64_t n = 0;
+          auto [end, ec] = std::from_chars(dl->data(), dl->data() + dl->size(), n);
+          if (ec != std::errc() || end != dl->data() + dl->size()) {
+            throw AwsError("InvalidArgument", 400, "x-amz-decoded-content-length must be a number");
+          }
+          p.decoded_length = n;
         }
         if (auto tr = route->head->headers.get("x-amz-trailer")) {
           std::string_view rest = *tr;

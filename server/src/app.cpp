@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fogbank/imds/imds_service.hpp"
 #include "fogbank/protocol/dispatcher.hpp"
 #include "fogbank/server/log.hpp"
 #include "fogbank/storage/store.hpp"
@@ -64,6 +65,77 @@ class SmallBodySink final : public protocol::BodySink {
   std::string body_;
 };
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw std::runtime_error("cannot read " + path);
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+imds::InstanceConfig instance_config(const Config& config, const std::string& account, const std::string& data_dir) {
+  imds::InstanceConfig ic;
+  ic.account_id = account;
+  ic.region = config.region;
+  ic.v2_required = config.imds_v2_required;
+  ic.signing_dir = (fs::path(data_dir) / "tls").string();
+  if (!config.imds_user_data.empty()) {
+    ic.user_data = config.imds_user_data.front() == '@' ? read_file(config.imds_user_data.substr(1))
+                                                         : config.imds_user_data;
+  }
+  if (!config.imds_config.empty()) {
+    auto j = nlohmann::json::parse(read_file(config.imds_config), nullptr, false);
+    if (!j.is_object()) {
+      throw std::runtime_error(config.imds_config + " is not a JSON object");
+    }
+    auto take = [&](const char* key, std::string& field) {
+      if (j.contains(key) && j[key].is_string()) {
+        field = j[key].get<std::string>();
+      }
+    };
+    take("account_id", ic.account_id);
+    take("region", ic.region);
+    take("instance_id", ic.instance_id);
+    take("ami_id", ic.ami_id);
+    take("instance_type", ic.instance_type);
+    take("role_name", ic.role_name);
+    take("local_ipv4", ic.local_ipv4);
+    take("public_ipv4", ic.public_ipv4);
+    take("mac", ic.mac);
+    take("vpc_id", ic.vpc_id);
+    take("subnet_id", ic.subnet_id);
+    take("security_group", ic.security_group);
+    take("security_group_id", ic.security_group_id);
+    take("user_data", ic.user_data);
+    for (const char* map : {"tags", "metadata"}) {
+      if (j.contains(map) && j[map].is_object()) {
+        for (const auto& [k, v] : j[map].items()) {
+          (std::string(map) == "tags" ? ic.tags : ic.overrides)[k] = v.is_string() ? v.get<std::string>() : v.dump();
+        }
+      }
+    }
+  }
+  return ic;
+}
+
+std::pair<std::string, std::uint16_t> split_host_port(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    throw std::runtime_error("--imds-address wants host:port, got '" + address + "'");
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = std::atoi(address.c_str() + colon + 1);
+  if (port < 0 || port > 65535) {
+    throw std::runtime_error("bad port in --imds-address '" + address + "'");
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
 Response json_response(int status, const nlohmann::json& body) {
   Response r(status, body.dump(), "application/json");
   return r;
@@ -78,6 +150,24 @@ struct App::Impl final : RequestHandler {
   std::shared_ptr<sts::CredentialStore> credentials;
   std::unique_ptr<protocol::Dispatcher> dispatcher;
   std::unique_ptr<HttpServer> server;
+  std::unique_ptr<imds::ImdsService> imds;
+
+  // The IMDS listener: plain HTTP, no SigV4, its own address.
+  struct ImdsHandler final : RequestHandler {
+    imds::ImdsService* service = nullptr;
+    Exchange begin(RequestHead head) override {
+      Exchange ex;
+      ex.info = std::make_shared<protocol::RequestInfo>();
+      ex.info->service = "imds";
+      ex.info->operation = head.method == "PUT" ? "token" : "get";
+      ex.body_limit = 64 * 1024;
+      ex.sink = std::make_unique<SmallBodySink>([svc = service, head = std::move(head)](std::string) {
+        return svc->handle(head, unix_now());
+      });
+      return ex;
+    }
+  } imds_handler;
+  std::uint16_t imds_port = 0;
   std::atomic<bool> access_log{true};
   std::uint16_t port = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -142,7 +232,13 @@ struct App::Impl final : RequestHandler {
     server = std::make_unique<HttpServer>(opts);
     port = server->listen(config.host, config.port, *this, true);
     if (config.imds_address != "off") {
-      log::warn("the instance metadata service is not available in this build yet; --imds-address ignored");
+      imds = std::make_unique<imds::ImdsService>(instance_config(config, keys.front().account_id, data_dir),
+                                                 credentials);
+      imds_handler.service = imds.get();
+      auto [imds_host, imds_port_wanted] = split_host_port(config.imds_address);
+      imds_port = server->listen(imds_host, imds_port_wanted, imds_handler, false);
+      log::info("instance metadata service on http://" + imds_host + ":" + std::to_string(imds_port) +
+                (config.imds_v2_required ? " (IMDSv2 required)" : ""));
     }
     std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
     log::info("fogbank " FOGBANK_VERSION " listening on http://" + host + ":" + std::to_string(port) +
@@ -191,6 +287,9 @@ struct App::Impl final : RequestHandler {
       for (auto name : kServiceNames) {
         auto s = dispatcher->find(name);
         services[std::string(name)] = s ? s->state() : std::string("unavailable");
+        if (name == "imds") {
+          services["imds"] = imds ? "running" : "off";
+        }
       }
       auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
       return json_response(200, {{"status", "ok"},
@@ -230,6 +329,27 @@ struct App::Impl final : RequestHandler {
         access_log = enabled;
       }
       return json_response(200, {{"enabled", access_log.load()}});
+    }
+    if (p == "/_fogbank/imds/certificate" && imds) {
+      return Response(200, imds->certificate(), "application/x-pem-file");
+    }
+    if (p == "/_fogbank/imds/events" && imds) {
+      if (head.method == "DELETE") {
+        imds->clear_events();
+        return json_response(200, {{"cleared", true}});
+      }
+      if (head.method != "POST") {
+        return json_response(405, {{"error", "POST or DELETE /_fogbank/imds/events"}});
+      }
+      auto j = nlohmann::json::parse(body.empty() ? "{}" : body, nullptr, false);
+      if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string()) {
+        return json_response(400, {{"error", "want {\"kind\": \"spot-interruption|rebalance|maintenance|lifecycle\", \"value\": ..., \"delay_seconds\": n}"}});
+      }
+      std::int64_t delay = j.value("delay_seconds", std::int64_t{0});
+      if (!imds->trigger_event(j["kind"].get<std::string>(), j.value("value", std::string()), unix_now(), delay)) {
+        return json_response(400, {{"error", "unknown event kind " + j["kind"].get<std::string>()}});
+      }
+      return json_response(200, {{"scheduled", j["kind"]}, {"delay_seconds", delay}});
     }
     return json_response(404, {{"error", "unknown admin endpoint " + p},
                                 {"endpoints", {"/_fogbank/health", "/_fogbank/reset", "/_fogbank/request-log"}}});

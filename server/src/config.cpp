@@ -45,6 +45,13 @@ std::optional<int> parse_config(int argc, char** argv, Config& c) {
       ->envname("FOGBANK_IMDS_ADDRESS")->capture_default_str();
   app.add_flag("--imds-v2-required", c.imds_v2_required, "IMDS answers only requests with a session token (HttpTokens=required)")
       ->envname("FOGBANK_IMDS_V2_REQUIRED");
+  app.add_option("--imds-user-data", c.imds_user_data, "Instance user-data, inline or @file (default: none, 404)")
+      ->envname("FOGBANK_IMDS_USER_DATA");
+  app.add_option("--imds-config", c.imds_config,
+                 "JSON file of instance values: instance_id, ami_id, instance_type, role_name, "
+                 "local_ipv4, public_ipv4, mac, vpc_id, subnet_id, account_id, region, tags{}, "
+                 "metadata{path: value}")
+      ->envname("FOGBANK_IMDS_CONFIG");
   app.add_option("--tls-cert", c.tls_cert, "PEM certificate chain for HTTPS (default: generated into the data dir)")
       ->envname("FOGBANK_TLS_CERT");
   app.add_option("--tls-key", c.tls_key, "PEM private key for --tls-cert")->envname("FOGBANK_TLS_KEY");

@@ -80,7 +80,10 @@ class FogbankServer:
         self.returncode: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self, extra_args=None, timeout=15.0):
+    def start(self, extra_args=None, timeout=15.0, wait_ready=True):
+        """Starts fogbank and waits for its "listening on" line. With `wait_ready` it also waits
+        for /_fogbank/health to answer, i.e. until the event loop (and its SIGTERM/SIGINT
+        handling) runs: the log line is printed before that."""
         if self.proc is not None and self.proc.poll() is None:
             raise RuntimeError("fogbank already running")
         if extra_args is not None:
@@ -127,6 +130,17 @@ class FogbankServer:
             candidate = os.path.join(self.data_dir, "tls", "ca.pem")
             if os.path.exists(candidate):
                 self.ca = candidate
+        if wait_ready:
+            while True:
+                try:
+                    if self.admin("/_fogbank/health", timeout=2)[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise ServerStartError("fogbank never answered /_fogbank/health:\n"
+                                           + "\n".join(self.run_lines))
+                time.sleep(0.01)
         return self
 
     def _read_stderr(self, proc):

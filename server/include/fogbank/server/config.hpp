@@ -23,6 +23,8 @@ struct Config {
   bool access_log = true;
   std::string imds_address = "127.0.0.1:1338";  ///< host:port or "off"
   bool imds_v2_required = false;
+  std::string imds_user_data;             ///< inline, or @path to read it from a file
+  std::string imds_config;                ///< JSON file with instance values (README)
   std::string tls_cert;
   std::string tls_key;
   std::string config_file;
