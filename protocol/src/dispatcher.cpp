@@ -297,9 +297,8 @@ std::shared_ptr<Service> Dispatcher::route(const RequestHead& head, const sigv4:
     }
   }
   if (!auth.service.empty()) {
-    if (auto s = find(auth.service)) {
-      return s;
-    }
+    // A request signed for a service fogbank does not serve must not fall through to S3.
+    return find(auth.service);
   }
   if (auto params = parse_query_string(head.query)) {
     if (const std::string* action = find_param(*params, "Action")) {
