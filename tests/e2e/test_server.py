@@ -442,33 +442,49 @@ class ServerTest(fh.FogbankTestCase):
         self.assertEqual(sts.get_caller_identity()["Arn"], ROOT_ARN)
 
     def test_request_log_toggle(self):
+        # Everything on one keep-alive connection: fogbank writes a request's access-log line
+        # after its response but before it reads the next request of that connection, so the
+        # toggles and the calls are ordered exactly.
+        conn = self.server.connect()
+        reader = fh.RawReader(conn)
+
         def call():
-            r = fh.raw_exchange(self.server, fh.signed_raw_sts(self.server), method="POST")
+            conn.sendall(fh.signed_raw_sts(self.server))
+            r = reader.read_response("POST")
             self.assertEqual(r.status, 200, r)
             return r.header("x-amzn-requestid")
 
-        try:
-            status, body, _ = self.server.admin("/_fogbank/request-log")
-            self.assertEqual((status, body), (200, {"enabled": True}))
+        def admin(method, enabled=None):
+            body = b"" if enabled is None else json.dumps({"enabled": enabled}).encode()
+            hdrs = {"Host": self.host(), "Content-Length": str(len(body))}
+            if body:
+                hdrs["Content-Type"] = "application/json"
+            conn.sendall(fh.build_request(method, "/_fogbank/request-log", hdrs, body))
+            r = reader.read_response(method)
+            self.assertEqual(r.status, 200, r)
+            return json.loads(r.body)
 
+        try:
+            self.assertEqual(admin("GET"), {"enabled": True})
             rid = call()
             line = self.server.wait_for_line(r"id=" + rid, timeout=5)
             self.assertIsNotNone(line, "no access-log line for a request while enabled")
             self.assertIn("POST / service=sts op=GetCallerIdentity status=200", line)
             self.assertRegex(line, r"latency_ms=\d+\.\d")
 
-            status, body, _ = self.server.admin("/_fogbank/request-log", "POST", {"enabled": False})
-            self.assertEqual((status, body), (200, {"enabled": False}))
-            self.assertEqual(self.server.admin("/_fogbank/request-log")[1], {"enabled": False})
+            self.assertEqual(admin("POST", False), {"enabled": False})
+            self.assertEqual(admin("GET"), {"enabled": False})
             silent = call()
-
-            status, body, _ = self.server.admin("/_fogbank/request-log", "POST", {"enabled": True})
-            self.assertEqual((status, body), (200, {"enabled": True}))
+            self.assertEqual(admin("POST", True), {"enabled": True})
             loud = call()
             self.assertIsNotNone(self.server.wait_for_line(r"id=" + loud, timeout=5))
             self.assertFalse([ln for ln in self.server.lines_since(0) if silent in ln],
                              "a request was logged while the access log was disabled")
+            # An empty POST toggles.
+            self.assertEqual(admin("POST"), {"enabled": False})
+            self.assertEqual(admin("POST"), {"enabled": True})
         finally:
+            conn.close()
             self.server.admin("/_fogbank/request-log", "POST", {"enabled": True})
 
     def test_access_log_for_errors(self):
@@ -589,7 +605,7 @@ class ShutdownTest(unittest.TestCase):
         # is read on this thread and the signal sent at once, to hit the moment right after it.
         self.server.close()
         rcs = []
-        for _ in range(3):
+        for _ in range(5):
             data_dir = tempfile.mkdtemp(prefix="fogbank-e2e-")
             try:
                 proc = subprocess.Popen([fh.fogbank_bin(), "--port", "0", "--data-dir", data_dir,
@@ -604,7 +620,7 @@ class ShutdownTest(unittest.TestCase):
                 rcs.append(proc.wait(10))
             finally:
                 shutil.rmtree(data_dir, ignore_errors=True)
-        self.assertEqual(rcs, [0, 0, 0], "SIGTERM right after the 'listening on' line killed fogbank "
+        self.assertEqual(rcs, [0] * 5, "SIGTERM right after the 'listening on' line killed fogbank "
                                          "(negative = died of that signal) instead of a graceful exit 0")
 
     def test_sigint(self):

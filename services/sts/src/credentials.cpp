@@ -40,13 +40,26 @@ std::string new_secret() {
 }  // namespace
 
 std::vector<StaticKey> parse_static_keys(std::string_view text) {
-  std::vector<StaticKey> keys;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    auto end = text.find_first_of(",\n", pos);
-    auto entry = trim(text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
+  // Whole lines starting with '#' are comments (commas inside them included); the rest of the
+  // text is split on ',' and newlines.
+  std::string entries;
+  for (std::size_t pos = 0; pos <= text.size();) {
+    auto end = text.find('\n', pos);
+    auto line = trim(text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
     pos = end == std::string_view::npos ? text.size() + 1 : end + 1;
-    if (entry.empty() || entry.front() == '#') {
+    if (!line.empty() && line.front() != '#') {
+      entries += line;
+      entries += ',';
+    }
+  }
+  std::vector<StaticKey> keys;
+  std::string_view all = entries;
+  std::size_t pos = 0;
+  while (pos < all.size()) {
+    auto end = all.find(',', pos);
+    auto entry = trim(all.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
+    pos = end == std::string_view::npos ? all.size() : end + 1;
+    if (entry.empty()) {
       continue;
     }
     std::vector<std::string> parts;

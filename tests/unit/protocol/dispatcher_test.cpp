@@ -335,16 +335,19 @@ TEST(DispatcherTest, RoutesByActionInQueryString) {
   EXPECT_EQ(r.info->operation, "Publish");
 }
 
-TEST(DispatcherTest, RoutesSignedRequestByQueryActionWhenScopeUnknown) {
+TEST(DispatcherTest, SignedScopeOfUnservedServiceWinsOverQueryAction) {
+  // The credential scope names the service; a scope fogbank does not serve is not re-routed by
+  // the Action parameter to whichever service happens to have an operation of that name.
   Harness h;
   auto other = std::make_shared<FakeQueryService>("fakesns", std::vector<std::string>{"Publish"});
   h.dispatcher->add(other);
   auto head = make_head("GET", "/?Action=Publish");
-  sign_head(head, "", "sns");  // signing name differs from the routing name
+  sign_head(head, "", "sns");
   auto r = run(*h.dispatcher, std::move(head), "");
-  EXPECT_EQ(r.response.status, 200) << r.response.body;
-  EXPECT_EQ(other->seen.calls, 1);
-  EXPECT_TRUE(other->seen.authenticated);
+  EXPECT_EQ(r.response.status, 501) << r.response.body;
+  EXPECT_EQ(xml_value(r.response.body, "Code"), "NotImplemented");
+  EXPECT_EQ(other->seen.calls, 0);
+  EXPECT_EQ(h.s3->seen.calls, 0);
 }
 
 TEST(DispatcherTest, RoutesUnsignedFormBodyByActionWhenAuthOff) {
@@ -525,14 +528,28 @@ TEST(DispatcherTest, EnforceSkewedClockIsRejected) {
 
 TEST(DispatcherTest, MalformedAuthorizationIsRefusedBeforeBody) {
   Harness h;
-  auto head = make_head("POST", "/", std::string(kForm));
+  auto head = make_head("GET", "/?Action=GetCallerIdentity");
   head.headers.add("X-Amz-Date", "20231114T221320Z");
   head.headers.add("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/sts/aws4_request");
   auto ex = h.dispatcher->begin(std::move(head));
   ASSERT_NE(ex.immediate, nullptr);
+  EXPECT_EQ(ex.sink, nullptr);
   EXPECT_EQ(ex.immediate->status, 400);
   EXPECT_EQ(xml_value(ex.immediate->body, "Code"), "IncompleteSignature");
   EXPECT_EQ(header(*ex.immediate, "x-amzn-RequestId"), ex.info->request_id);
+  EXPECT_EQ(h.sts->seen.calls, 0);
+}
+
+TEST(DispatcherTest, MalformedAuthorizationOnFormPostIsIncompleteSignature) {
+  // Routed by the Action in the body, so the refusal comes once the body is read.
+  Harness h;
+  auto head = make_head("POST", "/", std::string(kForm));
+  head.headers.add("X-Amz-Date", "20231114T221320Z");
+  head.headers.add("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/sts/aws4_request");
+  auto r = run(*h.dispatcher, std::move(head), "Action=GetCallerIdentity");
+  EXPECT_EQ(r.response.status, 400);
+  EXPECT_EQ(xml_value(r.response.body, "Code"), "IncompleteSignature");
+  EXPECT_EQ(h.sts->seen.calls, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
