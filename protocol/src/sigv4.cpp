@@ -591,7 +591,7 @@ std::string format_amz_date(std::int64_t t) {
   std::int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
   std::int64_t secs = t - days * 86400;
   Civil c = civil_from_days(days);
-  char buf[32];
+  char buf[96];  // sized for any int64 year, so the format can never truncate
   std::snprintf(buf, sizeof(buf), "%04lld%02u%02uT%02d%02d%02dZ", static_cast<long long>(c.year), c.month,
                 c.day, static_cast<int>(secs / 3600), static_cast<int>(secs % 3600 / 60),
                 static_cast<int>(secs % 60));

@@ -173,7 +173,7 @@ struct App::Impl final : RequestHandler {
   std::uint16_t port = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-  explicit Impl(Config c) : config(std::move(c)) {
+  Impl(Config c, bool handle_signals) : config(std::move(c)) {
     if (!log::set_level(config.log_level)) {
       throw std::runtime_error("unknown log level '" + config.log_level + "'");
     }
@@ -232,6 +232,9 @@ struct App::Impl final : RequestHandler {
       opts.tls = ensure_tls_files(data_dir, config.host);
     }
     server = std::make_unique<HttpServer>(opts);
+    if (handle_signals) {
+      server->install_signal_handlers();
+    }
     port = server->listen(config.host, config.port, *this, true);
     if (config.imds_address != "off") {
       imds = std::make_unique<imds::ImdsService>(instance_config(config, keys.front().account_id, data_dir),
@@ -277,7 +280,9 @@ struct App::Impl final : RequestHandler {
     auto info = ex.info;
     ex.sink = std::make_unique<SmallBodySink>([this, head = std::move(head), info](std::string body) {
       info->operation = head.path.substr(10);
-      return admin_response(head, body);
+      auto r = admin_response(head, body);
+      protocol::add_request_id_headers(r, protocol::WireProtocol::kJson10, info->request_id);
+      return r;
     });
     return ex;
   }
@@ -358,10 +363,11 @@ struct App::Impl final : RequestHandler {
   }
 };
 
-App::App(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+App::App(Config config, bool handle_signals)
+    : impl_(std::make_unique<Impl>(std::move(config), handle_signals)) {}
 App::~App() = default;
-void App::run(bool handle_signals) {
-  impl_->server->run(handle_signals);
+void App::run() {
+  impl_->server->run();
   log::info("stopped; flushing storage");
   (void)impl_->store->flush();
 }

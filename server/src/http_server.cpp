@@ -461,16 +461,17 @@ std::uint16_t HttpServer::listen(const std::string& host, std::uint16_t port, Re
   return bound;
 }
 
-void HttpServer::run(bool handle_signals) {
-  if (handle_signals) {
-    impl_->signals.emplace(impl_->ioc, SIGINT, SIGTERM);
-    impl_->signals->async_wait([this](beast::error_code ec, int sig) {
-      if (!ec) {
-        log::info("signal " + std::to_string(sig) + " received, shutting down");
-        impl_->begin_stop();
-      }
-    });
-  }
+void HttpServer::install_signal_handlers() {
+  impl_->signals.emplace(impl_->ioc, SIGINT, SIGTERM);
+  impl_->signals->async_wait([this](beast::error_code ec, int sig) {
+    if (!ec) {
+      log::info("signal " + std::to_string(sig) + " received, shutting down");
+      impl_->begin_stop();
+    }
+  });
+}
+
+void HttpServer::run() {
   unsigned n = std::max(1u, impl_->options.io_threads);
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < n; ++i) {

@@ -41,8 +41,11 @@ class HttpServer {
   /// Binds host:port (port 0 = any) and serves `handler` there; returns the bound port.
   /// `tls` allows HTTPS (sniffed per connection) on this listener. Throws on bind failure.
   std::uint16_t listen(const std::string& host, std::uint16_t port, RequestHandler& handler, bool tls);
-  /// Runs the threads until stop(); installs SIGINT/SIGTERM handling when asked.
-  void run(bool handle_signals);
+  /// Catches SIGINT/SIGTERM from now on (delivered once run() starts) and turns them into stop().
+  /// Call before announcing readiness, so an early signal still shuts down gracefully.
+  void install_signal_handlers();
+  /// Runs the threads until stop().
+  void run();
   /// Thread-safe graceful stop: close listeners, let busy requests finish (bounded), stop.
   void stop();
 

@@ -42,6 +42,21 @@ ROOT_ACCOUNT = "000000000000"
 DEFAULT_KEY = "test"
 DEFAULT_SECRET = "test"
 
+
+def _sanitize_aws_env():
+    """Ambient AWS configuration (profiles, CA bundles, endpoint overrides, config files) must not
+    leak into boto3 clients built by these tests."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            del os.environ[name]
+    empty = os.path.join(tempfile.gettempdir(), "fogbank-e2e-no-aws-config")
+    os.environ["AWS_CONFIG_FILE"] = empty
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = empty
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+
+_sanitize_aws_env()
+
 _LISTEN_RE = re.compile(r"listening on http://(?P<host>[^\s:]+|\[[^\]]+\]):(?P<port>\d+)")
 _CA_RE = re.compile(r"CA (?P<ca>\S+\.pem)")
 

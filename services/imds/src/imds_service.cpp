@@ -124,11 +124,7 @@ struct ImdsService::Impl {
     if (!role_creds || now - role_creds_updated >= kRoleCredentialRotation ||
         role_creds->expires_at - now < 900) {
       std::string arn = "arn:aws:sts::" + cfg.account_id + ":assumed-role/" + cfg.role_name + "/" + cfg.instance_id;
-      auto digest = protocol::hex(protocol::sha256(cfg.role_name + cfg.account_id));
-      std::string role_id = "AROA";
-      for (std::size_t i = 0; role_id.size() < 21; ++i) {
-        role_id += static_cast<char>(std::toupper(static_cast<unsigned char>(digest[i])));
-      }
+      std::string role_id = sts::iam_unique_id("AROA", cfg.role_name + cfg.account_id);
       role_creds = credentials->issue(cfg.account_id, arn, role_id + ":" + cfg.instance_id, now,
                                       kRoleCredentialLifetime);
       role_creds_updated = now;
@@ -208,7 +204,7 @@ struct ImdsService::Impl {
     nlohmann::ordered_json info = {{"Code", "Success"},
                                    {"LastUpdated", sts::iso8601(role_creds_updated ? role_creds_updated : now)},
                                    {"InstanceProfileArn", instance_profile_arn()},
-                                   {"InstanceProfileId", "AIPA" + cfg.instance_id.substr(2, 13)}};
+                                   {"InstanceProfileId", sts::iam_unique_id("AIPA", instance_profile_arn())}};
     const auto& c = current_role_credentials(now);
     info["LastUpdated"] = sts::iso8601(role_creds_updated);
     m["iam/info"] = info.dump(2);

@@ -82,6 +82,15 @@ std::vector<StaticKey> parse_static_keys(std::string_view text) {
   return keys;
 }
 
+std::string iam_unique_id(std::string_view prefix, std::string_view seed) {
+  auto digest = protocol::hex(protocol::sha256(seed));
+  std::string id(prefix);
+  for (std::size_t i = 0; id.size() < 21; ++i) {
+    id += static_cast<char>(std::toupper(static_cast<unsigned char>(digest[i])));
+  }
+  return id;
+}
+
 sigv4::Credential identity_of(const StaticKey& key) {
   sigv4::Credential c;
   c.access_key = key.access_key;
@@ -92,13 +101,7 @@ sigv4::Credential identity_of(const StaticKey& key) {
     c.user_id = key.account_id;
   } else {
     c.arn = "arn:aws:iam::" + key.account_id + ":user/" + key.user;
-    // A stable IAM-style unique id per user: AIDA + 17 characters derived from the ARN.
-    auto digest = protocol::hex(protocol::sha256(c.arn));
-    std::string id = "AIDA";
-    for (std::size_t i = 0; id.size() < 21; ++i) {
-      id += static_cast<char>(std::toupper(static_cast<unsigned char>(digest[i])));
-    }
-    c.user_id = id;
+    c.user_id = iam_unique_id("AIDA", c.arn);
   }
   return c;
 }

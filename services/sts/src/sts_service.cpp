@@ -97,16 +97,6 @@ void write_credentials(XmlWriter& xml, const sigv4::Credential& c) {
       .close();
 }
 
-// A stable role id (AROA...) per role ARN, as IAM keeps one per role.
-std::string role_id(const std::string& role_arn) {
-  auto digest = protocol::hex(protocol::sha256(role_arn));
-  std::string id = "AROA";
-  for (std::size_t i = 0; id.size() < 21; ++i) {
-    id += static_cast<char>(std::toupper(static_cast<unsigned char>(digest[i])));
-  }
-  return id;
-}
-
 class StsService final : public protocol::Service {
  public:
   explicit StsService(std::shared_ptr<CredentialStore> creds) : creds_(std::move(creds)) {
@@ -199,7 +189,7 @@ class StsService final : public protocol::Service {
     }
     std::string account = m[1].str();
     std::string role_name = m[2].str();
-    std::string assumed_id = role_id(role_arn) + ":" + session;
+    std::string assumed_id = iam_unique_id("AROA", role_arn) + ":" + session;
     std::string assumed_arn = "arn:aws:sts::" + account + ":assumed-role/" + role_name + "/" + session;
     auto c = creds_->issue(account, assumed_arn, assumed_id, ctx.now, duration);
     write_credentials(xml, c);

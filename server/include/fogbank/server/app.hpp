@@ -13,10 +13,12 @@ namespace fogbank::server {
 /// SIGINT/SIGTERM, then storage is flushed and closed.
 class App {
  public:
-  explicit App(Config config);
+  /// `handle_signals` turns SIGINT/SIGTERM into a graceful stop (installed before the
+  /// "listening" line is logged, so an early signal is never lost).
+  explicit App(Config config, bool handle_signals = true);
   ~App();
-  /// Serves until stopped. `handle_signals` installs the SIGINT/SIGTERM handler.
-  void run(bool handle_signals = true);
+  /// Serves until stopped.
+  void run();
   /// Thread-safe: begins a graceful shutdown.
   void stop();
   /// The bound API port (useful with port 0).

@@ -26,6 +26,10 @@ struct StaticKey {
 /// flag or file). Throws std::invalid_argument naming the bad entry.
 std::vector<StaticKey> parse_static_keys(std::string_view text);
 
+/// A stable IAM-style unique id: `prefix` (AIDA, AROA, AIPA, ...) + 17 upper-case characters
+/// derived from `seed`, 21 characters in all, as IAM's ids are.
+std::string iam_unique_id(std::string_view prefix, std::string_view seed);
+
 /// Identity of a long-term key (root: arn:aws:iam::<acct>:root, UserId = account).
 protocol::sigv4::Credential identity_of(const StaticKey& key);
 
