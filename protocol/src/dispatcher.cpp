@@ -323,7 +323,7 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
   route->dispatcher = this;
   route->info = ex.info;
   route->head = std::make_unique<RequestHead>(std::move(head_in));
-  route->ctx = std::make_shared<RequestContext>(RequestContext{.head = *route->head, .request_id = {}, .account_id = {}, .region = {}, .caller = {}, .now = 0, .operation = {}, .authenticated = false});
+  route->ctx = std::make_shared<RequestContext>(*route->head);
   auto& ctx = *route->ctx;
   ctx.now = config_.clock();
   ctx.region = config_.default_region;

@@ -19,6 +19,8 @@ enum class WireProtocol { kRestXml, kQuery, kJson10, kJson11 };
 
 /// Everything a handler knows about the request besides its body.
 struct RequestContext {
+  explicit RequestContext(const RequestHead& request_head) : head(request_head) {}
+
   const RequestHead& head;
   std::string request_id;
   std::string account_id;      ///< whose resources this request touches
