@@ -9,11 +9,7 @@
 
 namespace fogbank::protocol {
 
-namespace {
-
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-int hex_value(char c) {
+int hex_digit_value(char c) noexcept {
   if (c >= '0' && c <= '9') {
     return c - '0';
   }
@@ -25,6 +21,11 @@ int hex_value(char c) {
   }
   return -1;
 }
+
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') {
@@ -135,8 +136,8 @@ std::optional<std::string> unhex(std::string_view text) {
   std::string out;
   out.resize(text.size() / 2);
   for (std::size_t i = 0; i < out.size(); ++i) {
-    int hi = hex_value(text[2 * i]);
-    int lo = hex_value(text[2 * i + 1]);
+    int hi = hex_digit_value(text[2 * i]);
+    int lo = hex_digit_value(text[2 * i + 1]);
     if (hi < 0 || lo < 0) {
       return std::nullopt;
     }

@@ -1,5 +1,7 @@
 #include "fogbank/protocol/uri.hpp"
 
+#include "fogbank/protocol/crypto.hpp"
+
 namespace fogbank::protocol {
 
 namespace {
@@ -11,18 +13,6 @@ bool unreserved(char c) {
          c == '_' || c == '.' || c == '~';
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 }  // namespace
 
@@ -51,8 +41,8 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
       if (i + 2 >= text.size()) {
         return std::nullopt;
       }
-      int hi = hex_value(text[i + 1]);
-      int lo = hex_value(text[i + 2]);
+      int hi = hex_digit_value(text[i + 1]);
+      int lo = hex_digit_value(text[i + 2]);
       if (hi < 0 || lo < 0) {
         return std::nullopt;
       }

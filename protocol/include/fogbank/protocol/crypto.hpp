@@ -26,6 +26,8 @@ template <std::size_t N>
 std::string hex(const std::array<std::uint8_t, N>& d) {
   return hex(std::string_view(reinterpret_cast<const char*>(d.data()), N));
 }
+/// Value of one hex digit (either case), -1 for anything else.
+int hex_digit_value(char c) noexcept;
 /// Decodes hex (either case); nullopt on odd length or a non-hex digit.
 std::optional<std::string> unhex(std::string_view text);
 
