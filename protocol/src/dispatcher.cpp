@@ -44,7 +44,7 @@ Response render_for(const Service* service, const AwsError& error, const Request
     return Dispatcher::generic_error(error.status, error.code, error.message, ctx.request_id);
   }
   return render_error(error, service->protocol(), ctx.request_id, service->xml_namespace(),
-                      ctx.head.method);
+                      ctx.head.method, service->query_compatible_code(error));
 }
 
 /// Runs `body` and turns every exception into the service's error response.

@@ -15,6 +15,8 @@
 
 namespace fogbank::protocol {
 
+struct AwsError;
+
 enum class WireProtocol { kRestXml, kQuery, kJson10, kJson11 };
 
 /// Everything a handler knows about the request besides its body.
@@ -43,6 +45,11 @@ class Service {
   [[nodiscard]] virtual std::string_view json_target_prefix() const { return {}; }
   /// Query protocol: whether `action` is one of this service's operations.
   [[nodiscard]] virtual bool has_action(std::string_view action) const { return false; }
+  /// awsQueryCompatible JSON services (SQS): the Query-protocol error code to send in the
+  /// x-amzn-query-error header for `error`; empty for services without that trait.
+  [[nodiscard]] virtual std::string query_compatible_code([[maybe_unused]] const AwsError& error) const {
+    return {};
+  }
   /// Whether this request's body should stream into begin_stream() instead of being buffered.
   [[nodiscard]] virtual bool streams_body(const RequestHead& head) const { return false; }
 
