@@ -258,6 +258,8 @@ Response BufferedSink::finish() {
                          *route.head);
       }
       payload_hash = std::string(*header);  // S3 signs the header value, UNSIGNED-PAYLOAD included
+    } else if (route.auth.kind == sigv4::AuthKind::kPresigned && service.name() == "s3") {
+      payload_hash = std::string(sigv4::kUnsignedPayload);  // S3 presigned URLs never sign a body
     }
     route.authenticate(payload_hash);
     return service.handle(ctx, std::move(body_));
