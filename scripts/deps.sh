@@ -5,7 +5,7 @@
 set -euo pipefail
 
 want=(cmake ninja-build g++ ccache pkg-config libboost1.81-dev librocksdb-dev libssl-dev
-      nlohmann-json3-dev libpugixml-dev libcli11-dev libgtest-dev)
+      nlohmann-json3-dev libpugixml-dev libcli11-dev libgtest-dev libisal-dev)
 if [[ ${1:-build} == test ]]; then
   want+=(python3 procps)
   # Prefer a python3 that already has boto3 (e.g. a pyenv one); else Debian's python3-boto3.

@@ -1,0 +1,569 @@
+#include "workload.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <semaphore>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "fogbank/protocol/crypto.hpp"
+#include "fogbank/protocol/sigv4.hpp"
+#include "histogram.hpp"
+#include "http_connection.hpp"
+
+namespace fogbank::bench {
+namespace {
+
+namespace sigv4 = protocol::sigv4;
+using Clock = std::chrono::steady_clock;
+using Json = nlohmann::json;
+
+constexpr std::size_t kStreamPiece = 1024 * 1024;
+// A thread that sees only failures stops after this many, instead of spinning on a server that
+// answers every request with an error (e.g. 501 for an operation not implemented yet).
+constexpr std::uint64_t kMaxErrorsWithoutSuccess = 50;
+
+std::uint64_t nanos_between(Clock::time_point a, Clock::time_point b) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count());
+}
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+/// Builds and signs requests for one endpoint.
+class RequestFactory {
+ public:
+  RequestFactory(const Config& config, std::string authority) : config_(config), authority_(std::move(authority)) {}
+
+  [[nodiscard]] protocol::RequestHead s3(std::string method, std::string target, std::uint64_t content_length,
+                                         std::string_view payload_hash) const {
+    protocol::RequestHead head = base(std::move(method), std::move(target));
+    if (content_length > 0 || head.method == "PUT") {
+      head.headers.add("Content-Length", std::to_string(content_length));
+    }
+    sigv4::SigningParams params = params_for("s3", sigv4::PathStyle::kS3);
+    params.add_content_sha256 = true;  // S3 requires x-amz-content-sha256 on every request
+    sigv4::sign(head, payload_hash, params);
+    return head;
+  }
+
+  /// An SQS JSON-protocol call (what botocore sends since SQS moved to JSON).
+  [[nodiscard]] protocol::RequestHead sqs(std::string_view operation, std::string_view body) const {
+    protocol::RequestHead head = base("POST", "/");
+    head.headers.add("Content-Type", "application/x-amz-json-1.0");
+    head.headers.add("X-Amz-Target", "AmazonSQS." + std::string(operation));
+    head.headers.add("Content-Length", std::to_string(body.size()));
+    sigv4::sign(head, protocol::hex(protocol::sha256(body)), params_for("sqs", sigv4::PathStyle::kDoubleEncode));
+    return head;
+  }
+
+ private:
+  [[nodiscard]] protocol::RequestHead base(std::string method, std::string target) const {
+    protocol::RequestHead head;
+    head.method = std::move(method);
+    head.target = std::move(target);
+    head.split_target();
+    head.headers.add("Host", authority_);
+    return head;
+  }
+
+  [[nodiscard]] sigv4::SigningParams params_for(std::string service, sigv4::PathStyle style) const {
+    sigv4::SigningParams params;
+    params.access_key = config_.access_key;
+    params.secret_key = config_.secret_key;
+    params.region = config_.region;
+    params.service = std::move(service);
+    params.now = static_cast<std::int64_t>(std::time(nullptr));
+    params.style = style;
+    return params;
+  }
+
+  const Config& config_;
+  std::string authority_;
+};
+
+[[noreturn]] void http_failure(const Reply& reply) {
+  throw std::runtime_error("HTTP " + std::to_string(reply.status) + ": " + reply.body.substr(0, 300));
+}
+
+Reply expect_ok(Reply reply) {
+  if (reply.status < 200 || reply.status > 299) {
+    http_failure(reply);
+  }
+  return reply;
+}
+
+/// What one thread measured; merged into the workload's result.
+struct Tally {
+  Histogram latency;
+  std::uint64_t ops = 0;
+  std::uint64_t items = 0;  // messages for SQS (10 per batch call), objects for S3
+  std::uint64_t bytes = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t connects = 0;
+  bool drained = false;
+  std::string first_error;
+  Clock::time_point finished{};
+
+  void merge(const Tally& other) {
+    latency.merge(other.latency);
+    ops += other.ops;
+    items += other.items;
+    bytes += other.bytes;
+    errors += other.errors;
+    connects += other.connects;
+    drained = drained || other.drained;
+    if (first_error.empty()) {
+      first_error = other.first_error;
+    }
+    finished = std::max(finished, other.finished);
+  }
+};
+
+/// One operation's outcome: how many items (messages, objects) and bytes it moved. `stop` ends
+/// this connection's loop (the queue ran dry).
+struct OpResult {
+  std::uint64_t items = 1;
+  std::uint64_t bytes = 0;
+  bool stop = false;
+};
+
+using Operation = std::function<OpResult(HttpConnection&, int connection, std::uint64_t iteration)>;
+
+Json latency_json(const Histogram& h) {
+  const auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+  return Json{{"count", h.count()},
+              {"mean", us(static_cast<std::uint64_t>(h.mean()))},
+              {"p50", us(h.quantile(0.50))},
+              {"p90", us(h.quantile(0.90))},
+              {"p99", us(h.quantile(0.99))},
+              {"p999", us(h.quantile(0.999))},
+              {"max", us(h.max())}};
+}
+
+Json result_json(const Config& config, const Tally& total, double elapsed_s) {
+  const double elapsed = elapsed_s > 0 ? elapsed_s : 1e-9;
+  Json out{{"workload", config.workload},
+           {"connections", config.connections},
+           {"elapsed_s", elapsed_s},
+           {"ops", total.ops},
+           {"ops_per_s", static_cast<double>(total.ops) / elapsed},
+           {"items", total.items},
+           {"items_per_s", static_cast<double>(total.items) / elapsed},
+           {"bytes", total.bytes},
+           {"mb_per_s", static_cast<double>(total.bytes) / elapsed / 1e6},
+           {"errors", total.errors},
+           {"connects", total.connects},
+           {"drained", total.drained},
+           {"latency_us", latency_json(total.latency)}};
+  if (!total.first_error.empty()) {
+    out["first_error"] = total.first_error;
+  }
+  return out;
+}
+
+/// Runs `op` on `config.connections` keep-alive connections, one thread each, for warmup +
+/// duration; only operations that start after the warm-up are recorded.
+Json run_timed(const Config& config, const Operation& op) {
+  const Clock::time_point start = Clock::now();
+  const auto warmup = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config.warmup_s));
+  const auto duration = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config.duration_s));
+  const Clock::time_point measure_from = start + warmup;
+  const Clock::time_point end = measure_from + duration;
+
+  std::vector<Tally> tallies(static_cast<std::size_t>(config.connections));
+  std::vector<std::thread> threads;
+  for (int c = 0; c < config.connections; ++c) {
+    threads.emplace_back([&, c] {
+      Tally& tally = tallies[static_cast<std::size_t>(c)];
+      HttpConnection conn(config.host, config.port);
+      std::uint64_t successes = 0;
+      for (std::uint64_t i = 0;; ++i) {
+        const Clock::time_point t0 = Clock::now();
+        if (t0 >= end) {
+          break;
+        }
+        try {
+          const OpResult r = op(conn, c, i);
+          const Clock::time_point t1 = Clock::now();
+          ++successes;
+          if (t0 >= measure_from) {
+            tally.latency.record(nanos_between(t0, t1));
+            ++tally.ops;
+            tally.items += r.items;
+            tally.bytes += r.bytes;
+          }
+          if (r.stop) {
+            tally.drained = true;
+            break;
+          }
+        } catch (const std::exception& e) {
+          ++tally.errors;
+          if (tally.first_error.empty()) {
+            tally.first_error = e.what();
+          }
+          if (successes == 0 && tally.errors >= kMaxErrorsWithoutSuccess) {
+            break;
+          }
+        }
+      }
+      tally.connects = conn.connects();
+      tally.finished = Clock::now();
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  Tally total;
+  for (const auto& t : tallies) {
+    total.merge(t);
+  }
+  // Rates are over the recorded window: from the end of the warm-up to the last completion
+  // (threads finish their in-flight request after `end`; a drained queue may end it earlier).
+  return result_json(config, total, seconds_between(measure_from, std::max(total.finished, measure_from)));
+}
+
+/// Runs `task(connection_index, conn)` once on each of `connections` threads (untimed setup).
+void run_setup(const Config& config, int connections, const std::function<void(int, HttpConnection&)>& task) {
+  std::vector<std::thread> threads;
+  std::mutex error_mutex;
+  std::string error;
+  for (int c = 0; c < connections; ++c) {
+    threads.emplace_back([&, c] {
+      try {
+        HttpConnection conn(config.host, config.port);
+        task(c, conn);
+      } catch (const std::exception& e) {
+        std::lock_guard lock(error_mutex);
+        error = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  if (!error.empty()) {
+    throw std::runtime_error("setup failed: " + error);
+  }
+}
+
+std::string pattern(std::size_t size) {
+  std::string s(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) {
+    s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  }
+  return s;
+}
+
+std::string object_target(const Config& config, std::string_view key) {
+  return "/" + config.bucket + "/" + config.prefix + "/" + std::string(key);
+}
+
+// ---- S3 ---------------------------------------------------------------------------------------
+
+Json s3_put(const Config& config) {
+  const std::string body = pattern(static_cast<std::size_t>(config.object_size));
+  const std::string body_hash = protocol::hex(protocol::sha256(body));
+  return run_timed(config, [&](HttpConnection& conn, int c, std::uint64_t i) {
+    RequestFactory factory(config, conn.authority());
+    const auto head = factory.s3("PUT", object_target(config, "c" + std::to_string(c) + "/" + std::to_string(i)),
+                                 body.size(), body_hash);
+    expect_ok(conn.round_trip(head, body));
+    return OpResult{1, body.size()};
+  });
+}
+
+Json s3_get(const Config& config) {
+  const std::string body = pattern(static_cast<std::size_t>(config.object_size));
+  const std::string body_hash = protocol::hex(protocol::sha256(body));
+  const auto key_of = [](int n) { return "obj/" + std::to_string(n); };
+  // Setup: write the objects the timed phase reads, spread over the connections.
+  run_setup(config, config.connections, [&](int c, HttpConnection& conn) {
+    RequestFactory factory(config, conn.authority());
+    for (int n = c; n < config.objects; n += config.connections) {
+      expect_ok(conn.round_trip(factory.s3("PUT", object_target(config, key_of(n)), body.size(), body_hash), body));
+    }
+  });
+  std::vector<std::mt19937> rngs;
+  for (int c = 0; c < config.connections; ++c) {
+    rngs.emplace_back(static_cast<unsigned>(c + 1));
+  }
+  return run_timed(config, [&](HttpConnection& conn, int c, std::uint64_t) {
+    RequestFactory factory(config, conn.authority());
+    const int n = static_cast<int>(rngs[static_cast<std::size_t>(c)]() % static_cast<unsigned>(config.objects));
+    const auto head = factory.s3("GET", object_target(config, key_of(n)), 0, sigv4::kEmptySha256);
+    const Reply reply = expect_ok(conn.round_trip(head, {}));
+    if (reply.body != body) {
+      throw std::runtime_error("GET returned a different body (" + std::to_string(reply.body.size()) + " bytes)");
+    }
+    return OpResult{1, reply.body_bytes};
+  });
+}
+
+/// One large object, streamed: bounded client memory (one 1 MiB piece) whatever its size.
+Json s3_large(const Config& config, bool put) {
+  const std::string piece = pattern(kStreamPiece);
+  HttpConnection conn(config.host, config.port);
+  RequestFactory factory(config, conn.authority());
+  Tally tally;
+  const std::string target = object_target(config, "large");
+  const Clock::time_point start = Clock::now();
+  for (int r = 0; r < config.repeat; ++r) {
+    const Clock::time_point t0 = Clock::now();
+    try {
+      if (put) {
+        // UNSIGNED-PAYLOAD: the SDKs' choice over TLS, and what keeps the client from hashing 1 GiB.
+        conn.send_head(factory.s3("PUT", target, config.object_size, sigv4::kUnsignedPayload));
+        for (std::uint64_t sent = 0; sent < config.object_size;) {
+          const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), config.object_size - sent));
+          conn.send_body(std::string_view(piece).substr(0, n));
+          sent += n;
+        }
+        expect_ok(conn.read_reply());
+        tally.bytes += config.object_size;
+      } else {
+        const Reply reply = expect_ok(conn.round_trip(factory.s3("GET", target, 0, sigv4::kEmptySha256), {}, false));
+        if (reply.body_bytes != config.object_size) {
+          throw std::runtime_error("GET returned " + std::to_string(reply.body_bytes) + " bytes");
+        }
+        tally.bytes += reply.body_bytes;
+      }
+      ++tally.ops;
+      ++tally.items;
+      tally.latency.record(nanos_between(t0, Clock::now()));
+    } catch (const std::exception& e) {
+      ++tally.errors;
+      tally.first_error = e.what();
+      break;
+    }
+  }
+  tally.connects = conn.connects();
+  Config single = config;
+  single.connections = 1;
+  return result_json(single, tally, seconds_between(start, Clock::now()));
+}
+
+// ---- SQS --------------------------------------------------------------------------------------
+
+std::string send_message_body(const Config& config, const std::string& text) {
+  return Json{{"QueueUrl", config.queue_url}, {"MessageBody", text}}.dump();
+}
+
+std::string send_batch_body(const Config& config, const std::string& text) {
+  Json entries = Json::array();
+  for (int k = 0; k < 10; ++k) {
+    entries.push_back({{"Id", "m" + std::to_string(k)}, {"MessageBody", text}});
+  }
+  return Json{{"QueueUrl", config.queue_url}, {"Entries", entries}}.dump();
+}
+
+void expect_no_failed_entries(const Reply& reply) {
+  const Json j = Json::parse(reply.body, nullptr, false);
+  if (j.is_discarded()) {
+    throw std::runtime_error("unparsable batch response: " + reply.body.substr(0, 200));
+  }
+  if (j.contains("Failed") && !j["Failed"].empty()) {
+    throw std::runtime_error("batch entries failed: " + j["Failed"].dump().substr(0, 300));
+  }
+}
+
+Json sqs_send(const Config& config, bool batch) {
+  const std::string text = pattern(config.message_size);
+  const std::string body = batch ? send_batch_body(config, text) : send_message_body(config, text);
+  const std::string_view operation = batch ? "SendMessageBatch" : "SendMessage";
+  return run_timed(config, [&](HttpConnection& conn, int, std::uint64_t) {
+    RequestFactory factory(config, conn.authority());
+    const Reply reply = expect_ok(conn.round_trip(factory.sqs(operation, body), body));
+    if (batch) {
+      expect_no_failed_entries(reply);
+    }
+    return OpResult{batch ? 10u : 1u, body.size()};
+  });
+}
+
+/// Fills the queue (untimed) so a receive workload has something to drain.
+void sqs_prefill(const Config& config) {
+  if (config.prefill == 0) {
+    return;
+  }
+  const std::string body = send_batch_body(config, pattern(config.message_size));
+  std::atomic<std::int64_t> batches_left{static_cast<std::int64_t>((config.prefill + 9) / 10)};
+  run_setup(config, config.connections, [&](int, HttpConnection& conn) {
+    RequestFactory factory(config, conn.authority());
+    while (batches_left.fetch_sub(1) > 0) {
+      expect_ok(conn.round_trip(factory.sqs("SendMessageBatch", body), body));
+    }
+  });
+}
+
+Json receive(const RequestFactory& factory, HttpConnection& conn, const Config& config, int max_messages,
+             int wait_seconds) {
+  const std::string body = Json{{"QueueUrl", config.queue_url},
+                                {"MaxNumberOfMessages", max_messages},
+                                {"WaitTimeSeconds", wait_seconds}}.dump();
+  const Reply reply = expect_ok(conn.round_trip(factory.sqs("ReceiveMessage", body), body));
+  Json j = Json::parse(reply.body, nullptr, false);
+  if (j.is_discarded()) {
+    throw std::runtime_error("unparsable ReceiveMessage response: " + reply.body.substr(0, 200));
+  }
+  return j.contains("Messages") ? j["Messages"] : Json::array();
+}
+
+void delete_one(const RequestFactory& factory, HttpConnection& conn, const Config& config, const Json& message) {
+  const std::string body =
+      Json{{"QueueUrl", config.queue_url}, {"ReceiptHandle", message.at("ReceiptHandle")}}.dump();
+  expect_ok(conn.round_trip(factory.sqs("DeleteMessage", body), body));
+}
+
+Json sqs_recv_delete(const Config& config, bool batch) {
+  sqs_prefill(config);
+  // Consecutive empty receives per connection before it decides the queue is drained.
+  constexpr int kEmptyReceivesToStop = 3;
+  std::vector<int> empty_streak(static_cast<std::size_t>(config.connections), 0);
+  return run_timed(config, [&](HttpConnection& conn, int c, std::uint64_t) {
+    RequestFactory factory(config, conn.authority());
+    const Json messages = receive(factory, conn, config, batch ? 10 : 1, 0);
+    int& streak = empty_streak[static_cast<std::size_t>(c)];
+    if (messages.empty()) {
+      return OpResult{0, 0, ++streak >= kEmptyReceivesToStop};
+    }
+    streak = 0;
+    std::uint64_t bytes = 0;
+    for (const Json& m : messages) {
+      bytes += m.value("Body", std::string()).size();
+    }
+    if (batch) {
+      Json entries = Json::array();
+      for (std::size_t k = 0; k < messages.size(); ++k) {
+        entries.push_back({{"Id", "d" + std::to_string(k)}, {"ReceiptHandle", messages[k].at("ReceiptHandle")}});
+      }
+      const std::string body = Json{{"QueueUrl", config.queue_url}, {"Entries", entries}}.dump();
+      expect_no_failed_entries(expect_ok(conn.round_trip(factory.sqs("DeleteMessageBatch", body), body)));
+    } else {
+      delete_one(factory, conn, config, messages[0]);
+    }
+    return OpResult{messages.size(), bytes};
+  });
+}
+
+/// Long-poll wake-up: a receiver parks in ReceiveMessage(WaitTimeSeconds=20) on an empty queue,
+/// then a sender on another connection sends one message; the latency is from just before the
+/// send is written to the moment the receiver has the whole ReceiveMessage response.
+Json sqs_longpoll_latency(const Config& config) {
+  // Time the receiver's request is given to park server-side before the send. Anything that is
+  // still in flight by then would only shorten the measured latency, so be generous.
+  constexpr auto kParkTime = std::chrono::milliseconds(100);
+  HttpConnection receiver_conn(config.host, config.port);
+  HttpConnection sender_conn(config.host, config.port);
+  const std::string body = send_message_body(config, pattern(config.message_size));
+  Tally tally;
+  std::binary_semaphore receive_sent{0};
+  std::binary_semaphore receive_done{0};
+  Clock::time_point received_at{};
+  std::string receiver_error;
+  Json received;
+
+  const Clock::time_point start = Clock::now();
+  std::thread receiver([&] {
+    RequestFactory factory(config, receiver_conn.authority());
+    for (int i = 0; i < config.iterations; ++i) {
+      try {
+        const std::string rbody =
+            Json{{"QueueUrl", config.queue_url}, {"MaxNumberOfMessages", 1}, {"WaitTimeSeconds", 20}}.dump();
+        receiver_conn.send_head(factory.sqs("ReceiveMessage", rbody));
+        receiver_conn.send_body(rbody);
+        receive_sent.release();
+        const Reply reply = expect_ok(receiver_conn.read_reply());
+        received_at = Clock::now();
+        const Json j = Json::parse(reply.body, nullptr, false);
+        if (j.is_discarded() || !j.contains("Messages") || j["Messages"].empty()) {
+          throw std::runtime_error("long poll returned no message: " + reply.body.substr(0, 200));
+        }
+        delete_one(factory, receiver_conn, config, j["Messages"][0]);
+      } catch (const std::exception& e) {
+        receiver_error = e.what();
+        receive_sent.release();  // never leave the sender waiting
+        receive_done.release();
+        return;
+      }
+      receive_done.release();
+    }
+  });
+
+  RequestFactory factory(config, sender_conn.authority());
+  for (int i = 0; i < config.iterations; ++i) {
+    receive_sent.acquire();
+    if (!receiver_error.empty()) {
+      break;
+    }
+    std::this_thread::sleep_for(kParkTime);
+    const Clock::time_point sent_at = Clock::now();
+    try {
+      expect_ok(sender_conn.round_trip(factory.sqs("SendMessage", body), body));
+    } catch (const std::exception& e) {
+      tally.first_error = e.what();
+      ++tally.errors;
+    }
+    receive_done.acquire();
+    if (!receiver_error.empty()) {
+      break;
+    }
+    tally.latency.record(nanos_between(sent_at, received_at));
+    ++tally.ops;
+    ++tally.items;
+  }
+  receiver.join();
+  if (!receiver_error.empty()) {
+    ++tally.errors;
+    if (tally.first_error.empty()) {
+      tally.first_error = receiver_error;
+    }
+  }
+  tally.connects = receiver_conn.connects() + sender_conn.connects();
+  Config two = config;
+  two.connections = 2;
+  return result_json(two, tally, seconds_between(start, Clock::now()));
+}
+
+}  // namespace
+
+Json run_workload(const Config& config) {
+  const std::string& w = config.workload;
+  if (w == "s3-put") {
+    return s3_put(config);
+  }
+  if (w == "s3-get") {
+    return s3_get(config);
+  }
+  if (w == "s3-put-large") {
+    return s3_large(config, true);
+  }
+  if (w == "s3-get-large") {
+    return s3_large(config, false);
+  }
+  if (w == "sqs-send") {
+    return sqs_send(config, false);
+  }
+  if (w == "sqs-send-batch") {
+    return sqs_send(config, true);
+  }
+  if (w == "sqs-recv-delete") {
+    return sqs_recv_delete(config, false);
+  }
+  if (w == "sqs-recv-delete-batch") {
+    return sqs_recv_delete(config, true);
+  }
+  if (w == "sqs-longpoll-latency") {
+    return sqs_longpoll_latency(config);
+  }
+  throw std::invalid_argument("unknown workload: " + w);
+}
+
+}  // namespace fogbank::bench
