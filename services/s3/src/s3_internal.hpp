@@ -96,9 +96,11 @@ class KeyLocks {
 /// x-amz-checksum-* (from a header, or from an aws-chunked trailer), verified once it ends.
 class PayloadDigests {
  public:
-  /// Reads Content-MD5 and the checksum headers; `upload_algorithm` is the multipart upload's
-  /// algorithm, which every part must carry.
-  explicit PayloadDigests(const Call& c, std::string_view upload_algorithm = {});
+  /// Reads Content-MD5 and the checksum headers. `upload_algorithm` is a multipart upload's
+  /// algorithm, which every part must use; with `default_crc64`, a body sent without any
+  /// checksum gets a CRC-64/NVME one (what S3 stores for every new object).
+  explicit PayloadDigests(const Call& c, std::string_view upload_algorithm = {},
+                          bool default_crc64 = false);
   ~PayloadDigests();
   PayloadDigests(PayloadDigests&&) noexcept;
   void update(std::string_view data);

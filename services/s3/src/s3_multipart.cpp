@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "fogbank/protocol/crypto.hpp"
+#include "fogbank/s3/checksum.hpp"
 #include "s3_internal.hpp"
 
 namespace fogbank::s3 {
@@ -62,9 +63,25 @@ Response S3Service::create_multipart_upload(Call& c) {
   if (auto alg = c.header("x-amz-checksum-algorithm")) {
     u.object.checksum_algorithm = std::string(*alg);
     for (auto& ch : u.object.checksum_algorithm) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    auto algorithm = parse_checksum_algorithm(u.object.checksum_algorithm);
+    if (!algorithm) {
+      throw AwsError("InvalidRequest", 400,
+                     "Checksum algorithm provided is unsupported. Please try again with any of the "
+                     "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+    }
     auto type = c.header("x-amz-checksum-type");
     u.object.checksum_type = type ? std::string(*type)
-                                  : (u.object.checksum_algorithm == "CRC64NVME" ? "FULL_OBJECT" : "COMPOSITE");
+                                  : (*algorithm == ChecksumAlgorithm::kCrc64Nvme ? "FULL_OBJECT" : "COMPOSITE");
+    if (u.object.checksum_type != "FULL_OBJECT" && u.object.checksum_type != "COMPOSITE") {
+      throw errors::invalid_argument("Value for x-amz-checksum-type header is invalid.",
+                                     "x-amz-checksum-type", u.object.checksum_type);
+    }
+    bool full = u.object.checksum_type == "FULL_OBJECT";
+    if ((full && !is_crc(*algorithm)) || (!full && *algorithm == ChecksumAlgorithm::kCrc64Nvme)) {
+      throw AwsError("InvalidRequest", 400,
+                     "The " + u.object.checksum_type + " checksum type cannot be used with the " +
+                         lower_ascii(u.object.checksum_algorithm) + " checksum algorithm.");
+    }
   }
   if (auto st = store_.put(Space::kS3Meta, upload_key(u.bucket, u.key, u.upload_id), encode(u)); !st) {
     throw protocol::errors::internal_failure(st.message());
@@ -260,6 +277,18 @@ Response S3Service::complete_multipart_upload(Call& c) {
           .with_field("ETag", etag);
     }
     const auto& part = it->second;
+    if (!record.checksum_algorithm.empty()) {
+      auto sent = listed[i]->child_text("Checksum" + record.checksum_algorithm);
+      if (sent && *sent != part.checksum) {
+        throw AwsError("InvalidPart", 400,
+                       "One or more of the specified parts could not be found.  The part may not "
+                       "have been uploaded, or the specified entity tag may not match the part's "
+                       "entity tag.")
+            .with_field("UploadId", upload.upload_id)
+            .with_field("PartNumber", std::to_string(number))
+            .with_field("ETag", etag);
+      }
+    }
     if (i + 1 < listed.size() && part.size < kMinPartSize) {
       throw AwsError("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed size")
           .with_field("ProposedSize", std::to_string(part.size))

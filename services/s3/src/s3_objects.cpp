@@ -176,7 +176,7 @@ std::uint32_t parse_part_number(std::string_view text) {
 class PutObjectSink final : public protocol::BodySink {
  public:
   PutObjectSink(S3Service& s3, std::shared_ptr<Call> call, ObjectRecord record)
-      : s3_(s3), call_(std::move(call)), record_(std::move(record)), digests_(*call_),
+      : s3_(s3), call_(std::move(call)), record_(std::move(record)), digests_(*call_, {}, true),
         writer_(s3.blobs_.new_writer()) {}
 
   void write(std::string_view data) override {
