@@ -57,7 +57,7 @@ struct Call {
 std::string iso8601_ms(std::int64_t ms);         ///< 2009-10-12T17:50:30.000Z
 std::string http_date(std::int64_t ms);          ///< Wed, 21 Oct 2015 07:28:00 GMT
 std::optional<std::int64_t> parse_http_date(std::string_view text);  ///< → unix seconds
-std::string quoted(std::string_view etag);        ///< "etag"
+std::string quote_etag(std::string_view etag);        ///< "etag"
 std::string unquoted(std::string_view etag);
 Response xml_response(std::string body, int status = 200);
 /// Parses an XML request body; MalformedXML when it is not well-formed.

@@ -150,7 +150,7 @@ class UploadPartSink final : public protocol::BodySink {
     writer_->finish(batch);
     commit_part(s3_, *call_, upload_, part, batch);
     Response r(200, "");
-    r.headers.set("ETag", quoted(part.etag));
+    r.headers.set("ETag", quote_etag(part.etag));
     r.headers.set("x-amz-server-side-encryption", "AES256");
     if (!part.checksum.empty()) {
       r.headers.set("x-amz-checksum-" + lower_ascii(digests_.checksum_algorithm), part.checksum);
@@ -224,7 +224,7 @@ Response S3Service::upload_part_copy(Call& c) {
   commit_part(*this, c, upload, part, batch);
   protocol::XmlWriter xml;
   xml.open("CopyPartResult", kXmlns)
-      .element("ETag", quoted(part.etag))
+      .element("ETag", quote_etag(part.etag))
       .element("LastModified", iso8601_ms(part.modified_ms));
   return xml_response(xml.finish());
 }
@@ -327,7 +327,7 @@ Response S3Service::complete_multipart_upload(Call& c) {
                                c.bucket + "/" + protocol::uri_encode(c.key, true))
       .element("Bucket", c.bucket)
       .element("Key", c.key)
-      .element("ETag", quoted(record.etag));
+      .element("ETag", quote_etag(record.etag));
   write_checksum_elements(xml, record.checksum_algorithm, record.checksum);
   if (!record.checksum.empty()) {
     xml.element("ChecksumType", record.checksum_type);

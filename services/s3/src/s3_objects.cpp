@@ -124,7 +124,7 @@ void check_read_conditions(const Call& c, const ObjectRecord& o) {
   }
   if (not_modified) {
     AwsError e("NotModified", 304, "Not Modified");
-    e.headers.emplace_back("ETag", quoted(o.etag));
+    e.headers.emplace_back("ETag", quote_etag(o.etag));
     e.headers.emplace_back("Last-Modified", http_date(o.modified_ms));
     throw e;
   }
@@ -149,7 +149,7 @@ void add_object_headers(Response& r, const ObjectRecord& o, const Call& c) {
   for (const auto& [name, value] : o.metadata) {
     r.headers.add("x-amz-meta-" + name, value);
   }
-  r.headers.set("ETag", quoted(o.etag));
+  r.headers.set("ETag", quote_etag(o.etag));
   r.headers.set("Last-Modified", http_date(o.modified_ms));
   r.headers.set("Accept-Ranges", "bytes");
   r.headers.set("x-amz-server-side-encryption", "AES256");
@@ -202,7 +202,7 @@ class PutObjectSink final : public protocol::BodySink {
       s3_.commit_object(c.bucket, c.key, record_, batch);
     }
     Response r(200, "");
-    r.headers.set("ETag", quoted(record_.etag));
+    r.headers.set("ETag", quote_etag(record_.etag));
     r.headers.set("x-amz-server-side-encryption", "AES256");
     if (!record_.checksum.empty()) {
       r.headers.set("x-amz-checksum-" + lower(record_.checksum_algorithm), record_.checksum);
@@ -435,7 +435,7 @@ Response S3Service::copy_object(Call& c) {
   commit_object(c.bucket, c.key, record, batch);
   protocol::XmlWriter xml;
   xml.open("CopyObjectResult", kXmlns)
-      .element("ETag", quoted(record.etag))
+      .element("ETag", quote_etag(record.etag))
       .element("LastModified", iso8601_ms(record.modified_ms));
   write_checksum_elements(xml, record.checksum_algorithm, record.checksum);
   auto r = xml_response(xml.finish());
