@@ -120,6 +120,11 @@ class PayloadDigests {
 /// the one the client may have sent with CompleteMultipartUpload.
 void finish_multipart_checksum(const Call& c, ObjectRecord& record);
 
+/// The bucket named by a virtual-hosted Host header (<bucket>.s3.<host>, <bucket>.localhost).
+std::optional<std::string> virtual_host_bucket(const protocol::RequestHead& head);
+/// Whether the request carries a SigV2 query-string signature (AWSAccessKeyId, Signature, Expires).
+bool is_sigv2_presigned(const protocol::RequestHead& head);
+
 class S3Service;
 using Handler = Response (S3Service::*)(Call&);
 using StreamHandler = std::unique_ptr<protocol::BodySink> (S3Service::*)(std::shared_ptr<Call>);
@@ -178,6 +183,9 @@ class S3Service final : public protocol::Service {
   Response upload_part_copy(Call& c);
   Response complete_multipart_upload(Call& c);
   Response abort_multipart_upload(Call& c);
+
+  /// Verifies a SigV2 presigned request and makes its signer the caller (s3_sigv2.cpp).
+  void authenticate_sigv2(Call& c);
 
   // ---- shared by the handler files
   /// The bucket, if it exists and the caller may use it (NoSuchBucket / AccessDenied otherwise).

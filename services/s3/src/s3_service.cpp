@@ -88,7 +88,8 @@ struct Target {
   Level level = Level::kService;
 };
 
-// <bucket>.s3.<host> or <bucket>.localhost: the bucket is in the Host header.
+}  // namespace
+
 std::optional<std::string> virtual_host_bucket(const protocol::RequestHead& head) {
   auto host = head.host_name();
   if (auto at = host.find(".s3."); at != std::string_view::npos && at > 0) {
@@ -106,6 +107,8 @@ std::optional<std::string> virtual_host_bucket(const protocol::RequestHead& head
   }
   return std::nullopt;
 }
+
+namespace {
 
 Target parse_target(const protocol::RequestHead& head) {
   Target t;
@@ -200,7 +203,11 @@ bool S3Service::streams_body(const protocol::RequestHead& head) const {
 }
 
 bool S3Service::accepts_anonymous(const protocol::RequestHead& head) const {
-  // Browser form uploads carry their own policy signature in the body (PostObject checks it).
+  // SigV2 presigned URLs and browser form uploads (a policy signature in the body) are signed in
+  // ways the SigV4 verifier does not know; the handlers check them.
+  if (is_sigv2_presigned(head)) {
+    return true;
+  }
   if (head.method != "POST") {
     return false;
   }
@@ -219,6 +226,9 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
   call.key = std::move(r.target.key);
   call.query = std::move(r.query);
   call.body = std::move(body);
+  if (ctx.account_id.empty() && r.op->handle != &S3Service::post_object) {
+    authenticate_sigv2(call);  // let through unsigned by accepts_anonymous()
+  }
   if (auto owner = ctx.head.headers.get("x-amz-expected-bucket-owner");
       owner && !call.bucket.empty()) {
     if (auto b = bucket(call.bucket); b && b->account != *owner) {
@@ -235,6 +245,9 @@ std::unique_ptr<protocol::BodySink> S3Service::begin_stream(std::shared_ptr<Requ
   call->bucket = std::move(r.target.bucket);
   call->key = std::move(r.target.key);
   call->query = std::move(r.query);
+  if (ctx->account_id.empty()) {
+    authenticate_sigv2(*call);
+  }
   return (this->*(r.op->stream))(std::move(call));
 }
 
