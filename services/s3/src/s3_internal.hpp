@@ -16,6 +16,7 @@
 #include "fogbank/protocol/aws_error.hpp"
 #include "fogbank/protocol/http.hpp"
 #include "fogbank/protocol/service.hpp"
+#include "fogbank/protocol/text.hpp"
 #include "fogbank/protocol/uri.hpp"
 #include "fogbank/protocol/xml_reader.hpp"
 #include "fogbank/protocol/xml_writer.hpp"

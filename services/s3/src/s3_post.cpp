@@ -28,12 +28,6 @@ AwsError malformed_post(std::string message) {
                   message.empty() ? "The body of your POST request is not well-formed multipart/form-data." : message);
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
 // Value of `param` in a header like: form-data; name="key"; filename="a.png".
 std::string header_param(std::string_view header, std::string_view param) {
   std::string needle = std::string(param) + "=";
@@ -86,11 +80,11 @@ std::vector<FormField> parse_form(std::string_view body, std::string_view conten
       auto line = headers.substr(0, eol);
       auto colon = line.find(':');
       if (colon != std::string_view::npos) {
-        auto name = lower(line.substr(0, colon));
+        auto name = protocol::ascii_lower(line.substr(0, colon));
         auto value = line.substr(colon + 1);
         while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
         if (name == "content-disposition") {
-          f.name = lower(header_param(value, "name"));
+          f.name = protocol::ascii_lower(header_param(value, "name"));
           f.filename = header_param(value, "filename");
         } else if (name == "content-type") {
           f.content_type = std::string(value);
@@ -135,7 +129,7 @@ void check_policy(const nlohmann::json& policy, const std::vector<FormField>& fi
     throw policy_error("Policy expired.");
   }
   auto value_of = [&](std::string name) -> std::string {
-    name = lower(name);
+    name = protocol::ascii_lower(name);
     if (!name.empty() && name.front() == '$') {
       name.erase(0, 1);
     }
@@ -152,10 +146,10 @@ void check_policy(const nlohmann::json& policy, const std::vector<FormField>& fi
         if (!v.is_string() || value_of(name) != v.get<std::string>()) {
           throw condition_failed(c);
         }
-        covered.push_back(lower(name));
+        covered.push_back(protocol::ascii_lower(name));
       }
     } else if (c.is_array() && c.size() == 3 && c[0].is_string()) {
-      auto op = lower(c[0].get<std::string>());
+      auto op = protocol::ascii_lower(c[0].get<std::string>());
       if (op == "content-length-range") {
         if (!c[1].is_number() || !c[2].is_number() || file_size < c[1].get<std::uint64_t>() ||
             file_size > c[2].get<std::uint64_t>()) {
@@ -176,7 +170,7 @@ void check_policy(const nlohmann::json& policy, const std::vector<FormField>& fi
       if (!ok) {
         throw condition_failed(c);
       }
-      covered.push_back(lower(name.starts_with("$") ? name.substr(1) : name));
+      covered.push_back(protocol::ascii_lower(name.starts_with("$") ? name.substr(1) : name));
     } else {
       throw policy_error("Policy could not be parsed.");
     }

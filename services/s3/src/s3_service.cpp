@@ -389,17 +389,11 @@ ObjectRecord S3Service::object_from_headers(const Call& c) {
   if (auto ce = h.get("content-encoding")) {
     // aws-chunked is the transfer framing, not the object's encoding.
     std::string kept;
-    std::string_view rest = *ce;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      auto item = rest.substr(0, comma);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if (!item.empty() && item != "aws-chunked") {
+    for (auto item : protocol::split_list(*ce)) {
+      if (item != "aws-chunked") {
         kept += kept.empty() ? "" : ",";
         kept += item;
       }
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }
     if (!kept.empty()) {
       r.headers.emplace_back("Content-Encoding", kept);
@@ -413,9 +407,7 @@ ObjectRecord S3Service::object_from_headers(const Call& c) {
   }
   for (const auto& [name, value] : h.items()) {
     if (name.size() > 11 && protocol::iequals(std::string_view(name).substr(0, 11), "x-amz-meta-")) {
-      std::string n = name.substr(11);
-      std::transform(n.begin(), n.end(), n.begin(), [](unsigned char ch) { return std::tolower(ch); });
-      r.metadata.emplace_back(std::move(n), value);
+      r.metadata.emplace_back(protocol::ascii_lower(std::string_view(name).substr(11)), value);
     }
   }
   if (auto sc = h.get("x-amz-storage-class")) {

@@ -34,12 +34,6 @@ std::string hmac_sha1_base64(std::string_view key, std::string_view data) {
   return protocol::base64_encode(std::string_view(reinterpret_cast<const char*>(out), len));
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
 }  // namespace
 
 bool is_sigv2_presigned(const protocol::RequestHead& head) {
@@ -75,12 +69,12 @@ void S3Service::authenticate_sigv2(Call& c) {
   // x-amz-* values signed as headers, whether they came as headers or in the query.
   std::vector<std::pair<std::string, std::string>> amz;
   for (const auto& [name, value] : c.query) {
-    if (lower(name).starts_with("x-amz-")) {
-      amz.emplace_back(lower(name), value);
+    if (protocol::ascii_lower(name).starts_with("x-amz-")) {
+      amz.emplace_back(protocol::ascii_lower(name), value);
     }
   }
   for (const auto& [name, value] : head.headers.items()) {
-    auto n = lower(name);
+    auto n = protocol::ascii_lower(name);
     if (n.starts_with("x-amz-") &&
         std::none_of(amz.begin(), amz.end(), [&](const auto& p) { return p.first == n; })) {
       amz.emplace_back(n, value);
