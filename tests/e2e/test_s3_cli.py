@@ -162,7 +162,7 @@ class S3CliTest(fh.FogbankTestCase):
             self.ok("s3", "cp", src, f"s3://{b}/big")
             head = self.server.client("s3").head_object(Bucket=b, Key="big")
             self.assertEqual(head["ContentLength"], len(data))
-            self.assertTrue(head["ETag"].endswith('-3"'), head["ETag"])  # 8 MiB chunks by default
+            self.assertTrue(head["ETag"].endswith('-2"'), head["ETag"])  # 8 MiB chunks by default
             dst = os.path.join(d, "back")
             self.ok("s3", "cp", f"s3://{b}/big", dst)
             with open(dst, "rb") as f:
