@@ -194,10 +194,11 @@ class S3Service final : public protocol::Service {
   std::optional<ObjectRecord> load_object(std::string_view bucket, std::string_view key);
   ObjectRecord require_object(const Call& c);
   UploadRecord require_upload(const Call& c);
-  /// Writes `record` as bucket/key (under the key lock held by the caller), retiring the blobs
-  /// of the object it replaces, plus whatever else is in `batch`.
-  void commit_object(std::string_view bucket, std::string_view key, ObjectRecord& record,
-                     storage::Batch& batch, std::vector<std::string> retired = {});
+  /// Writes `record` as bucket/key with whatever else is in `batch`, retiring the blobs of
+  /// `previous` (the current object, loaded under the key lock the caller holds).
+  void commit_object(std::string_view bucket, std::string_view key, const ObjectRecord& record,
+                     const std::optional<ObjectRecord>& previous, storage::Batch& batch,
+                     std::vector<std::string> retired = {});
   /// Object fields from request headers: Content-Type & co, x-amz-meta-*, storage class, tags.
   ObjectRecord object_from_headers(const Call& c);
   /// If-Match / If-None-Match on writes, against the current object (412 / 404).

@@ -299,7 +299,8 @@ Response S3Service::complete_multipart_upload(Call& c) {
   record.parts_count = static_cast<std::uint32_t>(record.segments.size());
   record.etag = protocol::hex(protocol::md5(md5s)) + "-" + std::to_string(record.parts_count);
   finish_multipart_checksum(c, record);
-  check_write_conditions(c, load_object(c.bucket, c.key));
+  auto current = load_object(c.bucket, c.key);
+  check_write_conditions(c, current);
 
   storage::Batch batch;
   std::vector<std::string> retired;
@@ -313,7 +314,7 @@ Response S3Service::complete_multipart_upload(Call& c) {
     batch.del(Space::kS3Meta, part_key(upload.upload_id, number));
   }
   batch.del(Space::kS3Meta, upload_key(c.bucket, c.key, upload.upload_id));
-  commit_object(c.bucket, c.key, record, batch, std::move(retired));
+  commit_object(c.bucket, c.key, record, current, batch, std::move(retired));
 
   auto host = std::string(c.ctx.head.headers.get("host").value_or("localhost"));
   protocol::XmlWriter xml;

@@ -193,10 +193,11 @@ class PutObjectSink final : public protocol::BodySink {
     {
       std::lock_guard lock(s3_.locks_.of(c.bucket, c.key));
       s3_.require_bucket(c);
-      S3Service::check_write_conditions(c, s3_.load_object(c.bucket, c.key));
+      auto current = s3_.load_object(c.bucket, c.key);
+      S3Service::check_write_conditions(c, current);
       storage::Batch batch;
       writer_->finish(batch);
-      s3_.commit_object(c.bucket, c.key, record_, batch);
+      s3_.commit_object(c.bucket, c.key, record_, current, batch);
     }
     Response r(200, "");
     r.headers.set("ETag", quote_etag(record_.etag));
@@ -407,7 +408,8 @@ Response S3Service::copy_object(Call& c) {
     record.tags = fresh.tags;
   }
   std::lock_guard lock(locks_.of(c.bucket, c.key));
-  check_write_conditions(c, load_object(c.bucket, c.key));
+  auto current = load_object(c.bucket, c.key);
+  check_write_conditions(c, current);
   storage::Batch batch;
   if (same) {
     // Same bytes: the new record keeps the blobs (commit_object sees them reused).
@@ -422,7 +424,7 @@ Response S3Service::copy_object(Call& c) {
       record.checksum_type.clear();
     }
   }
-  commit_object(c.bucket, c.key, record, batch);
+  commit_object(c.bucket, c.key, record, current, batch);
   protocol::XmlWriter xml;
   xml.open("CopyObjectResult", kXmlns)
       .element("ETag", quote_etag(record.etag))

@@ -296,7 +296,7 @@ Response S3Service::post_object(Call& c) {
   }
   {
     std::lock_guard lock(locks_.of(c.bucket, c.key));
-    commit_object(c.bucket, c.key, record, batch);
+    commit_object(c.bucket, c.key, record, load_object(c.bucket, c.key), batch);
   }
   auto host = std::string(c.header("host").value_or("localhost"));
   auto location = std::string(c.ctx.head.tls ? "https://" : "http://") + host + "/" + c.bucket + "/" +

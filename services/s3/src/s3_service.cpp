@@ -359,11 +359,11 @@ UploadRecord S3Service::require_upload(const Call& c) {
   return u;
 }
 
-void S3Service::commit_object(std::string_view bucket, std::string_view key, ObjectRecord& record,
+void S3Service::commit_object(std::string_view bucket, std::string_view key,
+                              const ObjectRecord& record, const std::optional<ObjectRecord>& previous,
                               storage::Batch& batch, std::vector<std::string> retired) {
-  auto old = load_object(bucket, key);
-  if (old) {
-    for (const auto& s : old->segments) {
+  if (previous) {
+    for (const auto& s : previous->segments) {
       bool reused = std::any_of(record.segments.begin(), record.segments.end(),
                                 [&](const Segment& n) { return n.blob == s.blob; });
       if (!reused) {
