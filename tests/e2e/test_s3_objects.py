@@ -914,7 +914,7 @@ class S3LargeObjectTest(S3Mixin, fh.FogbankTestCase):
     def test_large_upload_download(self):
         s3 = self.s3()
         b = self.new_bucket("large")
-        size = 64 * MiB
+        size = 32 * MiB
         with tempfile.TemporaryDirectory() as d:
             src = os.path.join(d, "src")
             dst = os.path.join(d, "dst")
@@ -937,12 +937,12 @@ class S3LargeObjectTest(S3Mixin, fh.FogbankTestCase):
                 for piece in iter(lambda: f.read(MiB), b""):
                     h2.update(piece)
             self.assertEqual(h2.hexdigest(), want)
-            # Single PUT of 20 MiB (above --max-body-bytes: streamed, not buffered).
-            data = os.urandom(20 * MiB)
+            # Single PUT of 12 MiB (above --max-body-bytes: streamed, not buffered).
+            data = os.urandom(12 * MiB)
             r = s3.put_object(Bucket=b, Key="single", Body=data)
             self.assertEqual(r["ETag"], f'"{md5_hex(data)}"')
-            g = s3.get_object(Bucket=b, Key="single", Range=f"bytes={15 * MiB}-{15 * MiB + 9}")
-            self.assertEqual(g["Body"].read(), data[15 * MiB:15 * MiB + 10])
+            g = s3.get_object(Bucket=b, Key="single", Range=f"bytes={11 * MiB}-{11 * MiB + 9}")
+            self.assertEqual(g["Body"].read(), data[11 * MiB:11 * MiB + 10])
 
 
 class S3PersistenceTest(S3Mixin, fh.FogbankTestCase):
