@@ -110,7 +110,6 @@ class S3BucketTest(fh.FogbankTestCase):
         self.assertEqual(h["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"], "eu-west-1")
         self.assertEqual(h["BucketRegion"], "eu-west-1")
 
-    @unittest.expectedFailure  # BUG: unknown regions are accepted as location constraints
     def test_unknown_location_constraint(self):
         with self.assertRaises(ClientError) as cm:
             self.s3().create_bucket(Bucket=bname(), CreateBucketConfiguration={"LocationConstraint": "mars-north-1"})

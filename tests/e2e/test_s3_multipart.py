@@ -285,7 +285,6 @@ class S3MultipartTest(fh.FogbankTestCase):
         self.assertEqual(h["ChecksumCRC32"], want)
         self.assertEqual(h.get("ChecksumType"), "COMPOSITE")
 
-    @unittest.expectedFailure  # BUG: a COMPOSITE upload completes without the parts' checksums
     def test_composite_missing_part_checksum(self):
         # AWS: "The upload was created using a crc32 checksum. The complete request must include the
         # checksum for each part. It was missing for part 1 in the request." (400 InvalidRequest)
@@ -337,7 +336,6 @@ class S3MultipartTest(fh.FogbankTestCase):
                                          ChecksumCRC32=b64(crc32_raw(b"xyz")), ChecksumType="FULL_OBJECT")
         self.assertClientError(cm, "BadDigest", 400)
 
-    @unittest.expectedFailure  # BUG (likely): no default CRC64NVME on multipart objects
     def test_default_full_object_crc64nvme(self):
         # An upload created without an algorithm gets a full-object CRC64NVME (AWS's default since 2025).
         s3 = self.s3(request_checksum_calculation="when_required")

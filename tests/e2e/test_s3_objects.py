@@ -212,7 +212,6 @@ class S3ObjectTest(S3Mixin, fh.FogbankTestCase):
                 self.assertEqual(r["Metadata"], {"color": "Blue", "with-dash": "v a l", "empty": ""})
                 self.assertEqual(r["WebsiteRedirectLocation"], "/other")
 
-    @unittest.expectedFailure  # BUG: user metadata over 2 KB is accepted
     def test_metadata_too_large(self):
         s3 = self.s3()
         s3.put_object(Bucket=self.bucket, Key="meta-1k", Body=b"x", Metadata={"a": "v" * 1000})
@@ -220,7 +219,6 @@ class S3ObjectTest(S3Mixin, fh.FogbankTestCase):
             s3.put_object(Bucket=self.bucket, Key="meta-big", Body=b"x", Metadata={"a": "v" * 2100})
         self.assertClientError(cm, "MetadataTooLarge", 400)
 
-    @unittest.expectedFailure  # BUG: any versionId is accepted on an unversioned bucket
     def test_version_id_on_unversioned_bucket(self):
         s3 = self.s3()
         s3.put_object(Bucket=self.bucket, Key="vid", Body=b"x")
@@ -673,7 +671,6 @@ class S3ObjectTest(S3Mixin, fh.FogbankTestCase):
             s3.get_object_attributes(Bucket=b, Key="attrs-missing", ObjectAttributes=["ETag"])
         self.assertClientError(cm, "NoSuchKey", 404)
 
-    @unittest.expectedFailure  # BUG: ObjectParts/TotalPartsCount written as <TotalPartsCount>, not <PartsCount>
     def test_get_object_attributes_multipart(self):
         s3 = self.s3()
         b = self.bucket

@@ -57,6 +57,16 @@ bool valid_bucket_name(std::string_view n) {
   return true;
 }
 
+// Regions a bucket can be created in (LocationConstraint values; "EU" is the legacy eu-west-1).
+constexpr std::string_view kRegions[] = {
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+    "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1",
+    "ca-west-1", "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-central-2", "eu-north-1",
+    "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1",
+    "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-2", "us-gov-east-1",
+    "us-gov-west-1", "us-west-1", "us-west-2", "EU"};
+
 std::string region_of_request(const Call& c) { return c.ctx.region.empty() ? "us-east-1" : c.ctx.region; }
 
 }  // namespace
@@ -131,7 +141,8 @@ Response S3Service::create_bucket(Call& c) {
   }
   std::string region;
   if (constraint && !constraint->empty()) {
-    if (*constraint == "us-east-1") {
+    if (*constraint == "us-east-1" ||
+        std::find(std::begin(kRegions), std::end(kRegions), *constraint) == std::end(kRegions)) {
       throw AwsError("InvalidLocationConstraint", 400, "The specified location-constraint is not valid")
           .with_field("LocationConstraint", *constraint);
     }
@@ -141,7 +152,7 @@ Response S3Service::create_bucket(Call& c) {
                          " location constraint is incompatible for the region specific endpoint "
                          "this request was sent to.");
     }
-    region = *constraint;
+    region = *constraint == "EU" ? "eu-west-1" : *constraint;
   } else {
     if (endpoint_region != "us-east-1") {
       throw AwsError("IllegalLocationConstraintException", 400,

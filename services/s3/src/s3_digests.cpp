@@ -84,6 +84,7 @@ PayloadDigests::PayloadDigests(const Call& c, std::string_view upload_algorithm,
   }
   if (!algorithm && default_crc64) {
     algorithm = ChecksumAlgorithm::kCrc64Nvme;
+    defaulted = true;
   }
   if (algorithm) {
     impl_->checksum.emplace(*algorithm);

@@ -31,6 +31,7 @@ using protocol::Response;
 inline constexpr std::string_view kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
 inline constexpr std::uint64_t kMinPartSize = 5ull << 20;
 inline constexpr std::uint32_t kMaxPartNumber = 10000;
+inline constexpr std::size_t kMaxMetadataBytes = 2048;  ///< x-amz-meta-* names and values
 
 /// One S3 request: where it points (bucket, key) and its decoded query parameters.
 struct Call {
@@ -69,10 +70,15 @@ NameValues parse_tagging_xml(std::string_view body, std::size_t max);
 NameValues parse_tagging_header(std::string_view value);
 void validate_tags(const NameValues& tags, std::size_t max);
 void write_tag_set(protocol::XmlWriter& xml, const NameValues& tags);
+/// The object's x-amz-server-side-encryption value (AES256 unless it asked for KMS).
+std::string sse_algorithm(const ObjectRecord& o);
 /// Writes <Owner><ID/><DisplayName/></Owner> (or another element name) for an account.
 void write_owner(protocol::XmlWriter& xml, std::string_view account, std::string_view element = "Owner");
 /// Adds the checksum elements (<ChecksumCRC32>...) of a record or part to a result.
 void write_checksum_elements(protocol::XmlWriter& xml, std::string_view algorithm, std::string_view value);
+
+/// versionId other than "null" → InvalidArgument (buckets are unversioned).
+void check_version_id(const Call& c);
 
 namespace errors {
 AwsError no_such_bucket(std::string_view bucket);
@@ -111,6 +117,7 @@ class PayloadDigests {
   std::string md5_hex;             ///< after verify()
   std::string checksum_algorithm;  ///< "CRC32", ... or empty
   std::string checksum;            ///< base64, after verify()
+  bool defaulted = false;          ///< the client sent no checksum; S3 picked CRC-64/NVME
 
  private:
   struct Impl;

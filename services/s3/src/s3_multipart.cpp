@@ -87,7 +87,7 @@ Response S3Service::create_multipart_upload(Call& c) {
       .element("Key", c.key)
       .element("UploadId", u.upload_id);
   auto r = xml_response(xml.finish());
-  r.headers.set("x-amz-server-side-encryption", "AES256");
+  r.headers.set("x-amz-server-side-encryption", sse_algorithm(u.object));
   if (!u.object.checksum_algorithm.empty()) {
     r.headers.set("x-amz-checksum-algorithm", u.object.checksum_algorithm);
     r.headers.set("x-amz-checksum-type", u.object.checksum_type);
@@ -125,7 +125,8 @@ class UploadPartSink final : public protocol::BodySink {
  public:
   UploadPartSink(S3Service& s3, std::shared_ptr<Call> call, UploadRecord upload, std::uint32_t number)
       : s3_(s3), call_(std::move(call)), upload_(std::move(upload)), number_(number),
-        digests_(*call_, upload_.object.checksum_algorithm), writer_(s3.blobs_.new_writer()) {}
+        digests_(*call_, upload_.object.checksum_algorithm, upload_.object.checksum_algorithm.empty()),
+        writer_(s3.blobs_.new_writer()) {}
 
   void write(std::string_view data) override {
     digests_.update(data);
@@ -141,13 +142,14 @@ class UploadPartSink final : public protocol::BodySink {
     part.modified_ms = call_->now_ms();
     part.blob = writer_->blob();
     part.checksum = digests_.checksum;
+    part.checksum_algorithm = digests_.checksum_algorithm;
     storage::Batch batch;
     writer_->finish(batch);
     commit_part(s3_, *call_, upload_, part, batch);
     Response r(200, "");
     r.headers.set("ETag", quote_etag(part.etag));
-    r.headers.set("x-amz-server-side-encryption", "AES256");
-    if (!part.checksum.empty()) {
+    r.headers.set("x-amz-server-side-encryption", sse_algorithm(upload_.object));
+    if (!part.checksum.empty() && !digests_.defaulted) {
       r.headers.set("x-amz-checksum-" + protocol::ascii_lower(digests_.checksum_algorithm), part.checksum);
     }
     return r;
@@ -247,6 +249,7 @@ Response S3Service::complete_multipart_upload(Call& c) {
   record.modified_ms = c.now_ms();
   record.segments.clear();
   std::string md5s;
+  std::vector<std::string> part_algorithms;
   std::uint32_t previous = 0;
   for (std::size_t i = 0; i < listed.size(); ++i) {
     auto number_text = listed[i]->child_text("PartNumber").value_or("");
@@ -274,6 +277,12 @@ Response S3Service::complete_multipart_upload(Call& c) {
     const auto& part = it->second;
     if (!record.checksum_algorithm.empty()) {
       auto sent = listed[i]->child_text("Checksum" + record.checksum_algorithm);
+      if (!sent && record.checksum_type == "COMPOSITE") {
+        throw AwsError("InvalidRequest", 400,
+                       "The upload was created using a " + protocol::ascii_lower(record.checksum_algorithm) +
+                           " checksum. The complete request must include the checksum for each "
+                           "part. It was missing for part " + std::to_string(number) + " in the request.");
+      }
       if (sent && *sent != part.checksum) {
         throw AwsError("InvalidPart", 400,
                        "One or more of the specified parts could not be found.  The part may not "
@@ -294,10 +303,18 @@ Response S3Service::complete_multipart_upload(Call& c) {
     auto raw = protocol::unhex(part.etag);
     md5s += raw.value_or("");
     record.segments.push_back(Segment{part.blob, part.size, part.etag, part.checksum});
+    part_algorithms.push_back(part.checksum_algorithm);
     record.size += part.size;
   }
   record.parts_count = static_cast<std::uint32_t>(record.segments.size());
   record.etag = protocol::hex(protocol::md5(md5s)) + "-" + std::to_string(record.parts_count);
+  if (record.checksum_algorithm.empty() &&
+      std::all_of(part_algorithms.begin(), part_algorithms.end(),
+                  [](const std::string& a) { return a == "CRC64NVME"; })) {
+    // No algorithm asked for: S3's default, a full-object CRC-64/NVME from the parts' CRCs.
+    record.checksum_algorithm = "CRC64NVME";
+    record.checksum_type = "FULL_OBJECT";
+  }
   finish_multipart_checksum(c, record);
   auto current = load_object(c.bucket, c.key);
   check_write_conditions(c, current);
@@ -329,7 +346,7 @@ Response S3Service::complete_multipart_upload(Call& c) {
     xml.element("ChecksumType", record.checksum_type);
   }
   auto r = xml_response(xml.finish());
-  r.headers.set("x-amz-server-side-encryption", "AES256");
+  r.headers.set("x-amz-server-side-encryption", sse_algorithm(record));
   return r;
 }
 

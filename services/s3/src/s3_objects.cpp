@@ -149,7 +149,9 @@ void add_object_headers(Response& r, const ObjectRecord& o, const Call& c) {
   r.headers.set("ETag", quote_etag(o.etag));
   r.headers.set("Last-Modified", http_date(o.modified_ms));
   r.headers.set("Accept-Ranges", "bytes");
-  r.headers.set("x-amz-server-side-encryption", "AES256");
+  if (!r.headers.has("x-amz-server-side-encryption")) {
+    r.headers.set("x-amz-server-side-encryption", "AES256");  // S3 encrypts every object
+  }
   if (o.storage_class != "STANDARD") {
     r.headers.set("x-amz-storage-class", o.storage_class);
   }
@@ -201,7 +203,7 @@ class PutObjectSink final : public protocol::BodySink {
     }
     Response r(200, "");
     r.headers.set("ETag", quote_etag(record_.etag));
-    r.headers.set("x-amz-server-side-encryption", "AES256");
+    r.headers.set("x-amz-server-side-encryption", sse_algorithm(record_));
     if (!record_.checksum.empty()) {
       r.headers.set("x-amz-checksum-" + protocol::ascii_lower(record_.checksum_algorithm), record_.checksum);
       r.headers.set("x-amz-checksum-type", "FULL_OBJECT");
@@ -223,6 +225,9 @@ class PutObjectSink final : public protocol::BodySink {
 
 std::unique_ptr<protocol::BodySink> S3Service::put_object(std::shared_ptr<Call> c) {
   check_key_length(*c);
+  if (!c->header("content-length") && !c->header("x-amz-decoded-content-length")) {
+    throw AwsError("MissingContentLength", 411, "You must provide the Content-Length HTTP header.");
+  }
   require_bucket(*c);
   auto record = object_from_headers(*c);
   // Fail fast on a doomed conditional write; it is checked again when the upload commits.
@@ -309,6 +314,7 @@ Response S3Service::head_object(Call& c) { return read_object(*this, c, false); 
 
 Response S3Service::delete_object(Call& c) {
   require_bucket(c);
+  check_version_id(c);
   std::lock_guard lock(locks_.of(c.bucket, c.key));
   if (auto o = load_object(c.bucket, c.key)) {
     if (auto im = c.header("if-match"); im && unquoted(*im) != o->etag && unquoted(*im) != "*") {
@@ -431,7 +437,7 @@ Response S3Service::copy_object(Call& c) {
       .element("LastModified", iso8601_ms(record.modified_ms));
   write_checksum_elements(xml, record.checksum_algorithm, record.checksum);
   auto r = xml_response(xml.finish());
-  r.headers.set("x-amz-server-side-encryption", "AES256");
+  r.headers.set("x-amz-server-side-encryption", sse_algorithm(record));
   return r;
 }
 
@@ -502,7 +508,7 @@ Response S3Service::get_object_attributes(Call& c) {
     if (auto m = c.header("x-amz-part-number-marker")) {
       std::from_chars(m->data(), m->data() + m->size(), marker);
     }
-    xml.open("ObjectParts").element("TotalPartsCount", std::to_string(o.parts_count))
+    xml.open("ObjectParts").element("PartsCount", std::to_string(o.parts_count))
         .element("PartNumberMarker", std::to_string(marker));
     std::uint32_t shown = 0;
     std::uint32_t last = marker;

@@ -339,8 +339,16 @@ std::optional<ObjectRecord> S3Service::load_object(std::string_view bucket, std:
   return r;
 }
 
+void check_version_id(const Call& c) {
+  // Unversioned buckets have one version per key, called "null".
+  if (const auto* v = c.param("versionId"); v != nullptr && *v != "null") {
+    throw errors::invalid_argument("Invalid version id specified", "versionId", *v);
+  }
+}
+
 ObjectRecord S3Service::require_object(const Call& c) {
   require_bucket(c);
+  check_version_id(c);
   auto o = load_object(c.bucket, c.key);
   if (!o) {
     throw errors::no_such_key(c.key);
@@ -410,6 +418,25 @@ ObjectRecord S3Service::object_from_headers(const Call& c) {
       r.metadata.emplace_back(protocol::ascii_lower(std::string_view(name).substr(11)), value);
     }
   }
+  std::size_t metadata_bytes = 0;
+  for (const auto& [name, value] : r.metadata) {
+    metadata_bytes += name.size() + value.size();
+  }
+  if (metadata_bytes > kMaxMetadataBytes) {
+    throw AwsError("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size")
+        .with_field("Size", std::to_string(metadata_bytes))
+        .with_field("MaxSizeAllowed", std::to_string(kMaxMetadataBytes));
+  }
+  if (auto sse = h.get("x-amz-server-side-encryption")) {
+    if (*sse != "AES256" && *sse != "aws:kms" && *sse != "aws:kms:dsse") {
+      throw errors::invalid_argument("The encryption method specified is not supported",
+                                     "x-amz-server-side-encryption", *sse);
+    }
+    r.headers.emplace_back("x-amz-server-side-encryption", std::string(*sse));
+    if (auto kms = h.get("x-amz-server-side-encryption-aws-kms-key-id")) {
+      r.headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", std::string(*kms));
+    }
+  }
   if (auto sc = h.get("x-amz-storage-class")) {
     static constexpr std::string_view kClasses[] = {
         "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
@@ -474,7 +501,12 @@ S3Service::CopiedBlob S3Service::copy_bytes(const ObjectRecord& source, std::uin
 S3Service::CopySource S3Service::copy_source(const Call& c) {
   std::string_view raw = *c.header("x-amz-copy-source");
   if (auto q = raw.find('?'); q != std::string_view::npos) {
-    raw = raw.substr(0, q);  // ?versionId=...: unversioned buckets only have "null"
+    auto version = raw.substr(q + 1);
+    if (version.starts_with("versionId=") && version.substr(10) != "null") {
+      throw errors::invalid_argument("Invalid version id specified", "x-amz-copy-source",
+                                     *c.header("x-amz-copy-source"));
+    }
+    raw = raw.substr(0, q);
   }
   auto decoded = protocol::percent_decode(raw, false);
   std::string_view src = decoded ? std::string_view(*decoded) : std::string_view{};

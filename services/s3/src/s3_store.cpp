@@ -94,7 +94,7 @@ std::string encode(const UploadRecord& r) {
 
 std::string encode(const PartRecord& r) {
   return json{{"n", r.number}, {"s", r.size}, {"e", r.etag}, {"m", r.modified_ms},
-              {"b", r.blob},   {"k", r.checksum}}
+              {"b", r.blob},   {"k", r.checksum}, {"a", r.checksum_algorithm}}
       .dump();
 }
 
@@ -133,6 +133,7 @@ bool decode(std::string_view data, PartRecord& r) {
     r.modified_ms = j.at("m").get<std::int64_t>();
     r.blob = j.at("b").get<std::string>();
     r.checksum = j.at("k").get<std::string>();
+    r.checksum_algorithm = j.value("a", "");
   });
 }
 

@@ -78,6 +78,7 @@ struct PartRecord {
   std::int64_t modified_ms = 0;
   std::string blob;
   std::string checksum;  ///< base64, when the upload has a checksum algorithm
+  std::string checksum_algorithm;  ///< the checksum's algorithm ("CRC64NVME" by default)
 };
 
 std::string encode(const BucketRecord& r);

@@ -142,6 +142,15 @@ void write_tag_set(protocol::XmlWriter& xml, const NameValues& tags) {
   xml.close();
 }
 
+std::string sse_algorithm(const ObjectRecord& o) {
+  for (const auto& [name, value] : o.headers) {
+    if (name == "x-amz-server-side-encryption") {
+      return value;
+    }
+  }
+  return "AES256";
+}
+
 void write_owner(protocol::XmlWriter& xml, std::string_view account, std::string_view element) {
   xml.open(element).element("ID", canonical_user_id(account)).element("DisplayName", "webfile").close();
 }
