@@ -26,7 +26,10 @@ namespace {
 // shared across the column families rather than sized per family.
 constexpr std::size_t kBlockCacheBytes = 8 << 20;
 constexpr std::size_t kWriteBufferBytes = 4 << 20;
-constexpr std::size_t kDbWriteBufferBytes = 16 << 20;
+constexpr std::size_t kDbWriteBufferBytes = 48 << 20;
+// Object chunks stay in the memtable until a flush moves them to blob files: a larger buffer
+// means fewer flushes under upload load; memtables grow by arena blocks, so idle memory is the same.
+constexpr std::size_t kObjectWriteBufferBytes = 16 << 20;
 constexpr std::size_t kArenaBlockBytes = 128 << 10;
 constexpr std::uint64_t kMaxTotalWalBytes = 64 << 20;
 constexpr int kMaxOpenFiles = 256;
@@ -83,6 +86,7 @@ rocksdb::ColumnFamilyOptions space_cf_options(Space space,
   if (space == Space::kS3Data) {
     // Object chunks are large and written once: keeping them in blob files means compaction
     // only rewrites the small key->blob references, not the data.
+    cf.write_buffer_size = kObjectWriteBufferBytes;
     cf.enable_blob_files = true;
     cf.min_blob_size = 4096;
     cf.blob_file_size = 64ULL << 20;
