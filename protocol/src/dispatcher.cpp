@@ -117,9 +117,13 @@ struct Dispatcher::Route {
     sigv4::Verification v;
     if (auth.kind == sigv4::AuthKind::kNone) {
       if (cfg.auth == AuthMode::kEnforce) {
-        fail(parse_failure, nullptr, parse_message);
+        if (!service->accepts_anonymous(*head)) {
+          fail(parse_failure, nullptr, parse_message);
+        }
+        ctx->caller = {};  // the service authenticates the request itself
+      } else {
+        ctx->caller = cfg.default_caller;
       }
-      ctx->caller = cfg.default_caller;
     } else {
       auto style = service->name() == "s3" ? sigv4::PathStyle::kS3 : sigv4::PathStyle::kDoubleEncode;
       v = sigv4::verify(*head, auth, *dispatcher->keys_, payload_hash, style, ctx->now);
@@ -254,6 +258,8 @@ Response BufferedSink::finish() {
                          *route.head);
       }
       payload_hash = std::string(*header);  // S3 signs the header value, UNSIGNED-PAYLOAD included
+    } else if (route.auth.kind == sigv4::AuthKind::kPresigned && service.name() == "s3") {
+      payload_hash = std::string(sigv4::kUnsignedPayload);  // S3 presigned URLs never sign a body
     }
     route.authenticate(payload_hash);
     return service.handle(ctx, std::move(body_));
@@ -396,7 +402,9 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
             rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
           }
         }
-        sink = std::make_unique<AwsChunkedDecoder>(std::move(sink), std::move(p));
+        sink = std::make_unique<AwsChunkedDecoder>(
+            std::move(sink), std::move(p),
+            [ctx = route->ctx.get()](const Headers& trailers) { ctx->trailers = trailers; });
       }
       ex.sink = std::make_unique<GuardedSink>(route, std::move(sink));
       return Response{};

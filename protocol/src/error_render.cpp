@@ -177,8 +177,8 @@ Response render_error(const AwsError& error, WireProtocol protocol, std::string_
   }
   switch (protocol) {
     case WireProtocol::kRestXml: {
-      if (method == "HEAD") {
-        break;  // S3 sends no body on HEAD; the status code is all the client gets.
+      if (method == "HEAD" || error.status == 304) {
+        break;  // no body on HEAD or 304: the status code (and headers) are all the client gets.
       }
       XmlWriter xml;
       xml.open("Error").element("Code", error.code).element("Message", error.message);

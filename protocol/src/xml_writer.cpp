@@ -57,6 +57,11 @@ XmlWriter& XmlWriter::element(std::string_view name, std::string_view text) {
   return *this;
 }
 
+XmlWriter& XmlWriter::text(std::string_view text) {
+  out_ += xml_escape(text);
+  return *this;
+}
+
 XmlWriter& XmlWriter::optional(std::string_view name, std::string_view text) {
   if (!text.empty()) {
     element(name, text);

@@ -218,7 +218,7 @@ struct App::Impl final : RequestHandler {
     };
     dispatcher = std::make_unique<protocol::Dispatcher>(std::move(dc), credentials);
     dispatcher->add(sts::make_sts_service(credentials));
-    dispatcher->add(s3::make_s3_service(*store));
+    dispatcher->add(s3::make_s3_service(*store, credentials));
 
     ServerOptions opts;
     opts.io_threads = config.io_threads != 0 ? config.io_threads : std::max(1u, std::thread::hardware_concurrency());

@@ -1,69 +1,534 @@
+// S3's operation table, request routing and the helpers the handler files share.
+//
+// An operation is selected by HTTP method, the level the path points at (service, bucket or
+// object), an optional subresource query parameter (?tagging, ?uploads, ...) and an optional
+// header (x-amz-copy-source). The first matching row wins, so specific rows come first. Adding an
+// operation is one row here plus its handler.
+
 #include "fogbank/s3/s3_service.hpp"
 
-#include "fogbank/protocol/aws_error.hpp"
+#include <algorithm>
+
 #include "fogbank/protocol/crypto.hpp"
-#include "fogbank/protocol/xml_writer.hpp"
+#include "fogbank/storage/keys.hpp"
+#include "s3_internal.hpp"
 
 namespace fogbank::s3 {
 
-using protocol::AwsError;
-using protocol::RequestContext;
-using protocol::Response;
-
 namespace {
 
-constexpr std::string_view kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
+enum class Level { kService, kBucket, kObject };
 
-class S3Service final : public protocol::Service {
- public:
-  explicit S3Service(storage::Store& store) : store_(store) {}
+struct Operation {
+  std::string_view name;
+  std::string_view method;
+  Level level;
+  std::string_view subresource;  ///< query parameter that selects the row ("" = none may be present)
+  std::string_view header;       ///< request header that selects the row ("" = not required)
+  Handler handle = nullptr;
+  StreamHandler stream = nullptr;
+};
 
-  std::string_view name() const override { return "s3"; }
-  protocol::WireProtocol protocol() const override { return protocol::WireProtocol::kRestXml; }
-  std::string_view xml_namespace() const override { return kXmlns; }
+using S = S3Service;
+constexpr Level kSvc = Level::kService;
+constexpr Level kBkt = Level::kBucket;
+constexpr Level kObj = Level::kObject;
 
-  Response handle(RequestContext& ctx, std::string body) override {
-    const auto& head = ctx.head;
-    if (head.method == "GET" && head.path == "/" && !is_virtual_host(head)) {
-      ctx.operation = "ListBuckets";
-      return list_buckets(ctx);
+const Operation kOperations[] = {
+    {"ListBuckets", "GET", kSvc, "", "", &S::list_buckets},
+
+    {"PutBucketTagging", "PUT", kBkt, "tagging", "", &S::put_bucket_tagging},
+    {"CreateBucket", "PUT", kBkt, "", "", &S::create_bucket},
+    {"GetBucketLocation", "GET", kBkt, "location", "", &S::get_bucket_location},
+    {"GetBucketTagging", "GET", kBkt, "tagging", "", &S::get_bucket_tagging},
+    {"GetBucketVersioning", "GET", kBkt, "versioning", "", &S::get_bucket_versioning},
+    {"GetBucketAcl", "GET", kBkt, "acl", "", &S::get_bucket_acl},
+    {"GetBucketPolicy", "GET", kBkt, "policy", "", &S::get_bucket_policy},
+    {"GetBucketEncryption", "GET", kBkt, "encryption", "", &S::get_bucket_encryption},
+    {"ListMultipartUploads", "GET", kBkt, "uploads", "", &S::list_multipart_uploads},
+    {"ListObjectVersions", "GET", kBkt, "versions", "", &S::list_object_versions},
+    {"ListObjectsV2", "GET", kBkt, "list-type", "", &S::list_objects_v2},
+    {"ListObjects", "GET", kBkt, "", "", &S::list_objects},
+    {"HeadBucket", "HEAD", kBkt, "", "", &S::head_bucket},
+    {"DeleteBucketTagging", "DELETE", kBkt, "tagging", "", &S::delete_bucket_tagging},
+    {"DeleteBucket", "DELETE", kBkt, "", "", &S::delete_bucket},
+    {"DeleteObjects", "POST", kBkt, "delete", "", &S::delete_objects},
+    {"PostObject", "POST", kBkt, "", "", &S::post_object},
+
+    {"PutObjectTagging", "PUT", kObj, "tagging", "", &S::put_object_tagging},
+    {"UploadPartCopy", "PUT", kObj, "uploadId", "x-amz-copy-source", &S::upload_part_copy},
+    {"UploadPart", "PUT", kObj, "uploadId", "", nullptr, &S::upload_part},
+    {"CopyObject", "PUT", kObj, "", "x-amz-copy-source", &S::copy_object},
+    {"PutObject", "PUT", kObj, "", "", nullptr, &S::put_object},
+    {"GetObjectTagging", "GET", kObj, "tagging", "", &S::get_object_tagging},
+    {"GetObjectAttributes", "GET", kObj, "attributes", "", &S::get_object_attributes},
+    {"ListParts", "GET", kObj, "uploadId", "", &S::list_parts},
+    {"GetObject", "GET", kObj, "", "", &S::get_object},
+    {"HeadObject", "HEAD", kObj, "", "", &S::head_object},
+    {"DeleteObjectTagging", "DELETE", kObj, "tagging", "", &S::delete_object_tagging},
+    {"AbortMultipartUpload", "DELETE", kObj, "uploadId", "", &S::abort_multipart_upload},
+    {"DeleteObject", "DELETE", kObj, "", "", &S::delete_object},
+    {"CreateMultipartUpload", "POST", kObj, "uploads", "", &S::create_multipart_upload},
+    {"CompleteMultipartUpload", "POST", kObj, "uploadId", "", &S::complete_multipart_upload},
+};
+
+// Query parameters that name a subresource: a row without one never matches a request that
+// has one (PUT ?versioning is not CreateBucket).
+constexpr std::string_view kSubresources[] = {
+    "accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption",
+    "intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location", "logging",
+    "metrics", "notification", "object-lock", "ownershipControls", "policy", "policyStatus",
+    "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
+    "tagging", "torrent", "uploadId", "uploads", "versioning", "versions", "website", "session",
+    "list-type", "metadataTable", "renameObject"};
+
+struct Target {
+  std::string bucket;
+  std::string key;
+  Level level = Level::kService;
+};
+
+// <bucket>.s3.<host> or <bucket>.localhost: the bucket is in the Host header.
+std::optional<std::string> virtual_host_bucket(const protocol::RequestHead& head) {
+  auto host = head.host_name();
+  if (auto at = host.find(".s3."); at != std::string_view::npos && at > 0) {
+    return std::string(host.substr(0, at));
+  }
+  if (auto at = host.find(".s3-"); at != std::string_view::npos && at > 0) {
+    return std::string(host.substr(0, at));  // legacy dash-region endpoints
+  }
+  constexpr std::string_view kLocal = ".localhost";
+  if (host.size() > kLocal.size() && host.ends_with(kLocal)) {
+    auto bucket = host.substr(0, host.size() - kLocal.size());
+    if (bucket != "s3" && !bucket.starts_with("s3.")) {
+      return std::string(bucket);
+    }
+  }
+  return std::nullopt;
+}
+
+Target parse_target(const protocol::RequestHead& head) {
+  Target t;
+  std::string_view path = head.path;
+  if (!path.empty() && path.front() == '/') {
+    path.remove_prefix(1);
+  }
+  auto decode = [](std::string_view raw) {
+    auto d = protocol::percent_decode(raw, false);
+    if (!d) {
+      throw AwsError("InvalidURI", 400, "Couldn't parse the specified URI.");
+    }
+    return std::move(*d);
+  };
+  if (auto vb = virtual_host_bucket(head)) {
+    t.bucket = *vb;
+    t.key = decode(path);
+  } else {
+    auto slash = path.find('/');
+    t.bucket = decode(path.substr(0, slash));
+    if (slash != std::string_view::npos) {
+      t.key = decode(path.substr(slash + 1));
+    }
+  }
+  t.level = t.bucket.empty() ? Level::kService : t.key.empty() ? Level::kBucket : Level::kObject;
+  return t;
+}
+
+const Operation* find_operation(const protocol::RequestHead& head, const Target& t,
+                                const protocol::QueryParams& query) {
+  auto has_param = [&](std::string_view n) { return protocol::find_param(query, n) != nullptr; };
+  bool any_subresource = std::any_of(std::begin(kSubresources), std::end(kSubresources), has_param);
+  for (const auto& op : kOperations) {
+    if (op.method != head.method || op.level != t.level) {
+      continue;
+    }
+    if (op.subresource.empty() ? any_subresource : !has_param(op.subresource)) {
+      continue;
+    }
+    if (!op.header.empty() && !head.headers.has(op.header)) {
+      continue;
+    }
+    return &op;
+  }
+  return nullptr;
+}
+
+struct Resolved {
+  Target target;
+  protocol::QueryParams query;
+  const Operation* op = nullptr;
+};
+
+Resolved resolve(const protocol::RequestHead& head) {
+  Resolved r;
+  r.target = parse_target(head);
+  auto q = protocol::parse_query_string(head.query);
+  if (!q) {
+    throw AwsError("InvalidURI", 400, "Couldn't parse the specified URI.");
+  }
+  r.query = std::move(*q);
+  r.op = find_operation(head, r.target, r.query);
+  if (r.op == nullptr) {
+    static constexpr std::string_view kMethods[] = {"GET", "PUT", "POST", "DELETE", "HEAD"};
+    if (std::find(std::begin(kMethods), std::end(kMethods), head.method) == std::end(kMethods)) {
+      throw AwsError("MethodNotAllowed", 405, "The specified method is not allowed against this resource.")
+          .with_field("Method", head.method)
+          .with_field("ResourceType", r.target.level == Level::kObject ? "OBJECT" : "BUCKET");
     }
     throw AwsError("NotImplemented", 501,
                    "A header you provided implies functionality that is not implemented");
   }
-
- private:
-  // <bucket>.s3.<host> or <bucket>.localhost: the bucket is in the Host header.
-  static bool is_virtual_host(const protocol::RequestHead& head) {
-    auto host = head.host_name();
-    return host.find(".s3.") != std::string_view::npos ||
-           (host.size() > 10 && host.ends_with(".localhost"));
-  }
-
-  Response list_buckets(RequestContext& ctx) {
-    protocol::XmlWriter xml;
-    xml.open("ListAllMyBucketsResult", kXmlns);
-    xml.open("Owner")
-        .element("ID", canonical_user_id(ctx.account_id))
-        .element("DisplayName", "webfile")
-        .close();
-    xml.open("Buckets").close();
-    Response r(200, xml.finish(), "application/xml");
-    r.headers.set("Server", "AmazonS3");
-    return r;
-  }
-
-  storage::Store& store_;
-};
+  return r;
+}
 
 }  // namespace
+
+S3Service::S3Service(storage::Store& store,
+                     std::shared_ptr<const protocol::sigv4::CredentialLookup> keys)
+    : store_(store), blobs_(store), keys_(std::move(keys)) {
+  blobs_.sweep();
+  load_buckets();
+}
+
+bool S3Service::streams_body(const protocol::RequestHead& head) const {
+  try {
+    auto r = resolve(head);
+    return r.op->stream != nullptr;
+  } catch (const AwsError&) {
+    return false;  // handle() reports the error
+  }
+}
+
+bool S3Service::accepts_anonymous(const protocol::RequestHead& head) const {
+  // Browser form uploads carry their own policy signature in the body (PostObject checks it).
+  if (head.method != "POST") {
+    return false;
+  }
+  auto ct = head.headers.get("content-type").value_or("");
+  return ct.starts_with("multipart/form-data") && parse_target(head).level == Level::kBucket;
+}
+
+Response S3Service::handle(RequestContext& ctx, std::string body) {
+  auto r = resolve(ctx.head);
+  ctx.operation = std::string(r.op->name);
+  if (r.op->handle == nullptr) {
+    throw errors::invalid_argument("streaming operation reached the buffered path");
+  }
+  Call call(ctx);
+  call.bucket = std::move(r.target.bucket);
+  call.key = std::move(r.target.key);
+  call.query = std::move(r.query);
+  call.body = std::move(body);
+  if (auto owner = ctx.head.headers.get("x-amz-expected-bucket-owner");
+      owner && !call.bucket.empty()) {
+    if (auto b = bucket(call.bucket); b && b->account != *owner) {
+      throw errors::access_denied();
+    }
+  }
+  return (this->*(r.op->handle))(call);
+}
+
+std::unique_ptr<protocol::BodySink> S3Service::begin_stream(std::shared_ptr<RequestContext> ctx) {
+  auto r = resolve(ctx->head);
+  ctx->operation = std::string(r.op->name);
+  auto call = std::make_shared<Call>(ctx);
+  call->bucket = std::move(r.target.bucket);
+  call->key = std::move(r.target.key);
+  call->query = std::move(r.query);
+  return (this->*(r.op->stream))(std::move(call));
+}
+
+std::string S3Service::state() const {
+  std::shared_lock lock(buckets_mu_);
+  return "running (" + std::to_string(buckets_.size()) + " buckets)";
+}
+
+void S3Service::reset() {
+  std::unique_lock lock(buckets_mu_);
+  buckets_.clear();
+}
+
+// ---- bucket table
+
+void S3Service::load_buckets() {
+  std::unique_lock lock(buckets_mu_);
+  buckets_.clear();
+  for (auto c = store_.scan_prefix(storage::Space::kS3Meta, storage::KeyBuilder("B").key());
+       c.valid(); c.next()) {
+    BucketRecord b;
+    if (decode(c.value(), b)) {
+      buckets_.emplace(b.name, std::move(b));
+    }
+  }
+}
+
+std::optional<BucketRecord> S3Service::bucket(std::string_view name) const {
+  std::shared_lock lock(buckets_mu_);
+  auto it = buckets_.find(name);
+  if (it == buckets_.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+void S3Service::put_bucket_record(const BucketRecord& b) {
+  if (auto st = store_.put(storage::Space::kS3Meta, bucket_key(b.name), encode(b)); !st) {
+    throw protocol::errors::internal_failure(st.message());
+  }
+  std::unique_lock lock(buckets_mu_);
+  buckets_[b.name] = b;
+}
+
+void S3Service::drop_bucket_record(std::string_view name) {
+  std::unique_lock lock(buckets_mu_);
+  if (auto it = buckets_.find(name); it != buckets_.end()) {
+    buckets_.erase(it);
+  }
+}
+
+std::vector<BucketRecord> S3Service::account_buckets(std::string_view account) const {
+  std::shared_lock lock(buckets_mu_);
+  std::vector<BucketRecord> out;
+  for (const auto& [name, b] : buckets_) {
+    if (b.account == account) {
+      out.push_back(b);
+    }
+  }
+  return out;
+}
+
+// ---- shared helpers
+
+BucketRecord S3Service::require_bucket(const Call& c) {
+  auto b = bucket(c.bucket);
+  if (!b) {
+    throw errors::no_such_bucket(c.bucket);
+  }
+  if (b->account != c.ctx.account_id) {
+    throw errors::access_denied();
+  }
+  return std::move(*b);
+}
+
+std::optional<ObjectRecord> S3Service::load_object(std::string_view bucket, std::string_view key) {
+  storage::Status st;
+  auto raw = store_.get(storage::Space::kS3Meta, object_key(bucket, key), st);
+  if (!st) {
+    throw protocol::errors::internal_failure(st.message());
+  }
+  if (!raw) {
+    return std::nullopt;
+  }
+  ObjectRecord r;
+  if (!decode(*raw, r)) {
+    throw protocol::errors::internal_failure("corrupt object record");
+  }
+  return r;
+}
+
+ObjectRecord S3Service::require_object(const Call& c) {
+  require_bucket(c);
+  auto o = load_object(c.bucket, c.key);
+  if (!o) {
+    throw errors::no_such_key(c.key);
+  }
+  return std::move(*o);
+}
+
+UploadRecord S3Service::require_upload(const Call& c) {
+  require_bucket(c);
+  const std::string* id = c.param("uploadId");
+  auto raw = id ? store_.get(storage::Space::kS3Meta, upload_key(c.bucket, c.key, *id)) : std::nullopt;
+  UploadRecord u;
+  if (!raw || !decode(*raw, u)) {
+    throw errors::no_such_upload(id ? *id : "");
+  }
+  return u;
+}
+
+void S3Service::commit_object(std::string_view bucket, std::string_view key, ObjectRecord& record,
+                              storage::Batch& batch, std::vector<std::string> retired) {
+  auto old = load_object(bucket, key);
+  if (old) {
+    for (const auto& s : old->segments) {
+      bool reused = std::any_of(record.segments.begin(), record.segments.end(),
+                                [&](const Segment& n) { return n.blob == s.blob; });
+      if (!reused) {
+        blobs_.retire(batch, s.blob);
+        retired.push_back(s.blob);
+      }
+    }
+  }
+  batch.put(storage::Space::kS3Meta, object_key(bucket, key), encode(record));
+  if (auto st = store_.write(batch); !st) {
+    throw protocol::errors::internal_failure(st.message());
+  }
+  blobs_.collect(retired);
+}
+
+ObjectRecord S3Service::object_from_headers(const Call& c) {
+  ObjectRecord r;
+  r.owner = c.ctx.account_id;
+  r.modified_ms = c.now_ms();
+  const auto& h = c.ctx.head.headers;
+  r.headers.emplace_back("Content-Type",
+                         std::string(h.get("content-type").value_or("binary/octet-stream")));
+  if (auto ce = h.get("content-encoding")) {
+    // aws-chunked is the transfer framing, not the object's encoding.
+    std::string kept;
+    std::string_view rest = *ce;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!item.empty() && item != "aws-chunked") {
+        kept += kept.empty() ? "" : ",";
+        kept += item;
+      }
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    if (!kept.empty()) {
+      r.headers.emplace_back("Content-Encoding", kept);
+    }
+  }
+  for (std::string_view name : {"Content-Disposition", "Content-Language", "Cache-Control",
+                                "Expires", "x-amz-website-redirect-location"}) {
+    if (auto v = h.get(name)) {
+      r.headers.emplace_back(std::string(name), std::string(*v));
+    }
+  }
+  for (const auto& [name, value] : h.items()) {
+    if (name.size() > 11 && protocol::iequals(std::string_view(name).substr(0, 11), "x-amz-meta-")) {
+      std::string n = name.substr(11);
+      std::transform(n.begin(), n.end(), n.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      r.metadata.emplace_back(std::move(n), value);
+    }
+  }
+  if (auto sc = h.get("x-amz-storage-class")) {
+    static constexpr std::string_view kClasses[] = {
+        "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+        "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE"};
+    if (std::find(std::begin(kClasses), std::end(kClasses), *sc) == std::end(kClasses)) {
+      throw AwsError("InvalidStorageClass", 400, "The storage class you specified is not valid")
+          .with_field("StorageClassRequested", std::string(*sc));
+    }
+    r.storage_class = std::string(*sc);
+  }
+  if (auto t = h.get("x-amz-tagging")) {
+    r.tags = parse_tagging_header(*t);
+  }
+  return r;
+}
+
+void S3Service::check_write_conditions(const Call& c, const std::optional<ObjectRecord>& current) {
+  if (auto inm = c.header("if-none-match")) {
+    if (unquoted(*inm) != "*") {
+      throw AwsError("NotImplemented", 501,
+                     "A header you provided implies functionality that is not implemented")
+          .with_field("Header", "If-None-Match");
+    }
+    if (current) {
+      throw errors::precondition_failed("If-None-Match");
+    }
+  }
+  if (auto im = c.header("if-match")) {
+    if (!current) {
+      throw errors::no_such_key(c.key);
+    }
+    if (unquoted(*im) != "*" && unquoted(*im) != current->etag) {
+      throw errors::precondition_failed("If-Match");
+    }
+  }
+}
+
+S3Service::CopiedBlob S3Service::copy_bytes(const ObjectRecord& source, std::uint64_t offset,
+                                            std::uint64_t length, storage::Batch& batch) {
+  auto writer = blobs_.new_writer();
+  BlobStore::Reader reader(blobs_, source.segments, offset, length);
+  protocol::Md5 md5;
+  std::string buf(256 * 1024, '\0');
+  for (;;) {
+    auto n = reader.read(buf.data(), buf.size());
+    if (n == 0) {
+      break;
+    }
+    std::string_view piece(buf.data(), n);
+    md5.update(piece);
+    writer->append(piece);
+  }
+  writer->finish(batch);
+  CopiedBlob out;
+  out.segment.blob = writer->blob();
+  out.segment.size = writer->size();
+  out.md5_hex = protocol::hex(md5.finish());
+  out.segment.etag = out.md5_hex;
+  return out;
+}
+
+S3Service::CopySource S3Service::copy_source(const Call& c) {
+  std::string_view raw = *c.header("x-amz-copy-source");
+  if (auto q = raw.find('?'); q != std::string_view::npos) {
+    raw = raw.substr(0, q);  // ?versionId=...: unversioned buckets only have "null"
+  }
+  auto decoded = protocol::percent_decode(raw, false);
+  std::string_view src = decoded ? std::string_view(*decoded) : std::string_view{};
+  if (!src.empty() && src.front() == '/') {
+    src.remove_prefix(1);
+  }
+  auto slash = src.find('/');
+  if (!decoded || slash == std::string_view::npos || slash == 0 || slash + 1 == src.size()) {
+    throw errors::invalid_argument("Invalid copy source object key", "x-amz-copy-source",
+                                   *c.header("x-amz-copy-source"));
+  }
+  std::string bucket(src.substr(0, slash));
+  std::string key(src.substr(slash + 1));
+  auto b = this->bucket(bucket);
+  if (!b) {
+    throw errors::no_such_bucket(bucket);
+  }
+  if (b->account != c.ctx.account_id) {
+    throw errors::access_denied();
+  }
+  auto o = load_object(bucket, key);
+  if (!o) {
+    throw errors::no_such_key(key);
+  }
+  // Copy-source conditions: If-Match beats If-Unmodified-Since, If-None-Match beats
+  // If-Modified-Since, and every failure is a 412.
+  std::int64_t modified = o->modified_ms / 1000;
+  auto im = c.header("x-amz-copy-source-if-match");
+  auto inm = c.header("x-amz-copy-source-if-none-match");
+  if (im && unquoted(*im) != o->etag && unquoted(*im) != "*") {
+    throw errors::precondition_failed("x-amz-copy-source-If-Match");
+  }
+  if (!im) {
+    if (auto ius = c.header("x-amz-copy-source-if-unmodified-since")) {
+      if (auto t = parse_http_date(*ius); t && modified > *t) {
+        throw errors::precondition_failed("x-amz-copy-source-If-Unmodified-Since");
+      }
+    }
+  }
+  if (inm && (unquoted(*inm) == o->etag || unquoted(*inm) == "*")) {
+    throw errors::precondition_failed("x-amz-copy-source-If-None-Match");
+  }
+  if (!inm) {
+    if (auto ims = c.header("x-amz-copy-source-if-modified-since")) {
+      if (auto t = parse_http_date(*ims); t && modified <= *t) {
+        throw errors::precondition_failed("x-amz-copy-source-If-Modified-Since");
+      }
+    }
+  }
+  return CopySource{std::move(bucket), std::move(key), std::move(*o)};
+}
 
 std::string canonical_user_id(std::string_view account_id) {
   return protocol::hex(protocol::sha256("fogbank-canonical-user:" + std::string(account_id)));
 }
 
-std::shared_ptr<protocol::Service> make_s3_service(storage::Store& store) {
-  return std::make_shared<S3Service>(store);
+std::shared_ptr<protocol::Service> make_s3_service(
+    storage::Store& store, std::shared_ptr<const protocol::sigv4::CredentialLookup> keys) {
+  return std::make_shared<S3Service>(store, std::move(keys));
 }
 
 }  // namespace fogbank::s3

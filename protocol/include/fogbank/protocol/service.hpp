@@ -31,6 +31,7 @@ struct RequestContext {
   std::int64_t now = 0;        ///< unix seconds
   std::string operation;       ///< set by the service once known, for the access log
   bool authenticated = false;  ///< a signature was verified
+  Headers trailers;            ///< aws-chunked trailers, set before a streaming sink's finish()
 };
 
 class Service {
@@ -49,6 +50,11 @@ class Service {
   /// x-amzn-query-error header for `error`; empty for services without that trait.
   [[nodiscard]] virtual std::string query_compatible_code([[maybe_unused]] const AwsError& error) const {
     return {};
+  }
+  /// Whether this unsigned request may reach the service, which then authenticates it itself
+  /// (S3 browser POST uploads carry a policy signature inside the form).
+  [[nodiscard]] virtual bool accepts_anonymous([[maybe_unused]] const RequestHead& head) const {
+    return false;
   }
   /// Whether this request's body should stream into begin_stream() instead of being buffered.
   [[nodiscard]] virtual bool streams_body(const RequestHead& head) const { return false; }

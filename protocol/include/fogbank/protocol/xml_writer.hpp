@@ -19,6 +19,8 @@ class XmlWriter {
   XmlWriter& close();
   /// <name>escaped text</name>
   XmlWriter& element(std::string_view name, std::string_view text);
+  /// Escaped character data inside the element opened last.
+  XmlWriter& text(std::string_view text);
   /// Element only when `text` is non-empty.
   XmlWriter& optional(std::string_view name, std::string_view text);
   [[nodiscard]] std::string finish();

@@ -1,6 +1,6 @@
 #pragma once
-// Amazon S3 (REST-XML). This first cut answers ListBuckets; the rest of the API (buckets,
-// objects, multipart, checksums) lands with the S3 issue and answers 501 NotImplemented until then.
+// Amazon S3 (REST-XML): buckets, objects, listings, multipart uploads, checksums, presigned and
+// browser-form uploads. Object bytes stream into and out of RocksDB in chunks.
 
 #include <memory>
 
@@ -9,7 +9,9 @@
 
 namespace fogbank::s3 {
 
-std::shared_ptr<protocol::Service> make_s3_service(storage::Store& store);
+/// `keys` verifies the policy signatures of browser POST uploads.
+std::shared_ptr<protocol::Service> make_s3_service(
+    storage::Store& store, std::shared_ptr<const protocol::sigv4::CredentialLookup> keys);
 
 /// The 64-hex-digit canonical user id S3 shows as Owner/ID for an account.
 std::string canonical_user_id(std::string_view account_id);

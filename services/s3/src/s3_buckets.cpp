@@ -1,0 +1,305 @@
+// Service- and bucket-level operations: ListBuckets, Create/Delete/HeadBucket, location,
+// tagging and the read-only bucket settings SDKs probe (versioning, ACL, policy, encryption).
+
+#include <algorithm>
+#include <charconv>
+
+#include "fogbank/protocol/crypto.hpp"
+#include "fogbank/s3/s3_service.hpp"
+#include "s3_internal.hpp"
+
+namespace fogbank::s3 {
+
+namespace {
+
+std::mutex bucket_admin_mu;  // CreateBucket/DeleteBucket check-then-act
+
+bool valid_bucket_name(std::string_view n) {
+  if (n.size() < 3 || n.size() > 63) {
+    return false;
+  }
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(n.front()) || !alnum(n.back())) {
+    return false;
+  }
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    char c = n[i];
+    if (!alnum(c) && c != '-' && c != '.') {
+      return false;
+    }
+    if (c == '.' && i + 1 < n.size() && (n[i + 1] == '.' || n[i + 1] == '-')) {
+      return false;
+    }
+    if (c == '-' && i + 1 < n.size() && n[i + 1] == '.') {
+      return false;
+    }
+  }
+  // Not an IPv4 address.
+  int dots = 0;
+  bool digits_and_dots = true;
+  for (char c : n) {
+    dots += c == '.';
+    digits_and_dots = digits_and_dots && ((c >= '0' && c <= '9') || c == '.');
+  }
+  if (digits_and_dots && dots == 3) {
+    return false;
+  }
+  for (std::string_view p : {"xn--", "sthree-", "amzn-s3-demo-"}) {
+    if (n.starts_with(p)) {
+      return false;
+    }
+  }
+  for (std::string_view s : {"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}) {
+    if (n.ends_with(s)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string region_of_request(const Call& c) { return c.ctx.region.empty() ? "us-east-1" : c.ctx.region; }
+
+}  // namespace
+
+Response S3Service::list_buckets(Call& c) {
+  std::uint32_t max = 10000;
+  if (const auto* m = c.param("max-buckets")) {
+    auto [end, ec] = std::from_chars(m->data(), m->data() + m->size(), max);
+    if (ec != std::errc() || end != m->data() + m->size() || max < 1 || max > 10000) {
+      throw errors::invalid_argument("Argument max-buckets must be an integer between 1 and 10000",
+                                     "max-buckets", *m);
+    }
+  }
+  std::string prefix = c.param("prefix") ? *c.param("prefix") : "";
+  std::string region_filter = c.param("bucket-region") ? *c.param("bucket-region") : "";
+  std::string after;
+  if (const auto* t = c.param("continuation-token")) {
+    auto d = protocol::base64_decode(*t);
+    if (!d) {
+      throw errors::invalid_argument("The continuation token provided is incorrect",
+                                     "continuation-token", *t);
+    }
+    after = *d;
+  }
+  auto all = account_buckets(c.ctx.account_id);
+  protocol::XmlWriter xml;
+  xml.open("ListAllMyBucketsResult", kXmlns);
+  xml.open("Buckets");
+  std::uint32_t count = 0;
+  std::string next;
+  for (const auto& b : all) {
+    if (!b.name.starts_with(prefix) || (!after.empty() && b.name <= after) ||
+        (!region_filter.empty() && b.region != region_filter)) {
+      continue;
+    }
+    if (count == max) {
+      next = protocol::base64_encode(after);
+      break;
+    }
+    xml.open("Bucket")
+        .element("Name", b.name)
+        .element("CreationDate", iso8601_ms(b.created_ms))
+        .element("BucketRegion", b.region)
+        .close();
+    after = b.name;
+    ++count;
+  }
+  xml.close();
+  write_owner(xml, c.ctx.account_id);
+  if (!next.empty()) {
+    xml.element("ContinuationToken", next);
+  }
+  if (c.param("prefix")) {
+    xml.element("Prefix", prefix);
+  }
+  return xml_response(xml.finish());
+}
+
+Response S3Service::create_bucket(Call& c) {
+  if (!valid_bucket_name(c.bucket)) {
+    throw AwsError("InvalidBucketName", 400, "The specified bucket is not valid.")
+        .with_field("BucketName", c.bucket);
+  }
+  std::string endpoint_region = region_of_request(c);
+  std::optional<std::string> constraint;
+  if (c.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    auto doc = parse_body_xml(c.body);
+    if (doc.name != "CreateBucketConfiguration") {
+      throw errors::malformed_xml();
+    }
+    constraint = doc.child_text("LocationConstraint");
+  }
+  std::string region;
+  if (constraint && !constraint->empty()) {
+    if (*constraint == "us-east-1") {
+      throw AwsError("InvalidLocationConstraint", 400, "The specified location-constraint is not valid")
+          .with_field("LocationConstraint", *constraint);
+    }
+    if (endpoint_region != "us-east-1" && *constraint != endpoint_region) {
+      throw AwsError("IllegalLocationConstraintException", 400,
+                     "The " + *constraint +
+                         " location constraint is incompatible for the region specific endpoint "
+                         "this request was sent to.");
+    }
+    region = *constraint;
+  } else {
+    if (endpoint_region != "us-east-1") {
+      throw AwsError("IllegalLocationConstraintException", 400,
+                     "The unspecified location constraint is incompatible for the region specific "
+                     "endpoint this request was sent to.");
+    }
+    region = "us-east-1";
+  }
+  std::lock_guard lock(bucket_admin_mu);
+  if (auto existing = bucket(c.bucket)) {
+    if (existing->account != c.ctx.account_id) {
+      throw AwsError("BucketAlreadyExists", 409,
+                     "The requested bucket name is not available. The bucket namespace is shared by "
+                     "all users of the system. Please select a different name and try again.")
+          .with_field("BucketName", c.bucket);
+    }
+    if (existing->region != "us-east-1") {
+      throw AwsError("BucketAlreadyOwnedByYou", 409,
+                     "Your previous request to create the named bucket succeeded and you already own it.")
+          .with_field("BucketName", c.bucket);
+    }
+    // us-east-1 keeps S3's legacy answer: creating a bucket you own there succeeds again.
+  } else {
+    BucketRecord b;
+    b.name = c.bucket;
+    b.account = c.ctx.account_id;
+    b.region = region;
+    b.created_ms = c.now_ms();
+    put_bucket_record(b);
+  }
+  Response r(200, "");
+  r.headers.set("Location", "/" + c.bucket);
+  return r;
+}
+
+Response S3Service::delete_bucket(Call& c) {
+  std::lock_guard lock(bucket_admin_mu);
+  require_bucket(c);
+  if (store_.scan_prefix(storage::Space::kS3Meta, object_prefix(c.bucket)).valid()) {
+    throw AwsError("BucketNotEmpty", 409, "The bucket you tried to delete is not empty")
+        .with_field("BucketName", c.bucket);
+  }
+  // Uploads still in progress go with the bucket.
+  storage::Batch batch;
+  std::vector<std::string> retired;
+  for (auto u = store_.scan_prefix(storage::Space::kS3Meta, upload_prefix(c.bucket)); u.valid(); u.next()) {
+    UploadRecord up;
+    if (!decode(u.value(), up)) {
+      continue;
+    }
+    for (auto p = store_.scan_prefix(storage::Space::kS3Meta, part_prefix(up.upload_id)); p.valid(); p.next()) {
+      PartRecord part;
+      if (decode(p.value(), part)) {
+        blobs_.retire(batch, part.blob);
+        retired.push_back(part.blob);
+      }
+      batch.del(storage::Space::kS3Meta, p.key());
+    }
+    batch.del(storage::Space::kS3Meta, u.key());
+  }
+  batch.del(storage::Space::kS3Meta, bucket_key(c.bucket));
+  if (auto st = store_.write(batch); !st) {
+    throw protocol::errors::internal_failure(st.message());
+  }
+  drop_bucket_record(c.bucket);
+  blobs_.collect(retired);
+  return Response(204, "");
+}
+
+Response S3Service::head_bucket(Call& c) {
+  auto b = require_bucket(c);
+  Response r(200, "");
+  r.headers.set("x-amz-bucket-region", b.region);
+  r.headers.set("x-amz-access-point-alias", "false");
+  return r;
+}
+
+Response S3Service::get_bucket_location(Call& c) {
+  auto b = require_bucket(c);
+  protocol::XmlWriter xml;
+  xml.open("LocationConstraint", kXmlns);
+  if (b.region != "us-east-1") {
+    xml.text(b.region);  // us-east-1 is the empty constraint
+  }
+  return xml_response(xml.finish());
+}
+
+Response S3Service::put_bucket_tagging(Call& c) {
+  auto b = require_bucket(c);
+  b.tags = parse_tagging_xml(c.body, 50);
+  put_bucket_record(b);
+  return Response(204, "");
+}
+
+Response S3Service::get_bucket_tagging(Call& c) {
+  auto b = require_bucket(c);
+  if (!b.tags) {
+    throw AwsError("NoSuchTagSet", 404, "The TagSet does not exist").with_field("BucketName", c.bucket);
+  }
+  protocol::XmlWriter xml;
+  xml.open("Tagging", kXmlns);
+  write_tag_set(xml, *b.tags);
+  return xml_response(xml.finish());
+}
+
+Response S3Service::delete_bucket_tagging(Call& c) {
+  auto b = require_bucket(c);
+  b.tags.reset();
+  put_bucket_record(b);
+  return Response(204, "");
+}
+
+Response S3Service::get_bucket_versioning(Call& c) {
+  require_bucket(c);
+  protocol::XmlWriter xml;
+  xml.open("VersioningConfiguration", kXmlns).close();
+  return xml_response(xml.finish());
+}
+
+Response S3Service::get_bucket_acl(Call& c) {
+  require_bucket(c);
+  auto id = canonical_user_id(c.ctx.account_id);
+  // XmlWriter has no attributes; the grantee's xsi:type needs one.
+  std::string body =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<AccessControlPolicy xmlns=\"" + std::string(kXmlns) +
+      "\"><Owner><ID>" + id + "</ID><DisplayName>webfile</DisplayName></Owner><AccessControlList>"
+      "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+      "xsi:type=\"CanonicalUser\"><ID>" + id + "</ID><DisplayName>webfile</DisplayName></Grantee>"
+      "<Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>";
+  return xml_response(std::move(body));
+}
+
+Response S3Service::get_bucket_policy(Call& c) {
+  require_bucket(c);
+  throw AwsError("NoSuchBucketPolicy", 404, "The bucket policy does not exist")
+      .with_field("BucketName", c.bucket);
+}
+
+Response S3Service::get_bucket_encryption(Call& c) {
+  require_bucket(c);
+  protocol::XmlWriter xml;
+  xml.open("ServerSideEncryptionConfiguration", kXmlns)
+      .open("Rule")
+      .open("ApplyServerSideEncryptionByDefault")
+      .element("SSEAlgorithm", "AES256")
+      .close()
+      .element("BucketKeyEnabled", "false")
+      .close();
+  return xml_response(xml.finish());
+}
+
+}  // namespace fogbank::s3
+
+namespace fogbank::s3 {
+
+Response S3Service::post_object(Call& c) {
+  (void)c;
+  throw AwsError("NotImplemented", 501, "A header you provided implies functionality that is not implemented");
+}
+
+}  // namespace fogbank::s3

@@ -1,0 +1,229 @@
+#pragma once
+// The S3 service's internals shared by its handler files (buckets, listing, objects, multipart).
+// Internal to fogbank_svc_s3.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fogbank/protocol/aws_error.hpp"
+#include "fogbank/protocol/http.hpp"
+#include "fogbank/protocol/service.hpp"
+#include "fogbank/protocol/uri.hpp"
+#include "fogbank/protocol/xml_reader.hpp"
+#include "fogbank/protocol/xml_writer.hpp"
+#include "s3_store.hpp"
+
+namespace fogbank::s3 {
+
+using protocol::AwsError;
+using protocol::RequestContext;
+using protocol::Response;
+
+inline constexpr std::string_view kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
+inline constexpr std::uint64_t kMinPartSize = 5ull << 20;
+inline constexpr std::uint32_t kMaxPartNumber = 10000;
+
+/// One S3 request: where it points (bucket, key) and its decoded query parameters.
+struct Call {
+  std::shared_ptr<RequestContext> ctx_owner;  // keeps streaming requests' context alive
+  RequestContext& ctx;
+  std::string bucket;
+  std::string key;
+  protocol::QueryParams query;
+  std::string body;
+
+  explicit Call(std::shared_ptr<RequestContext> c) : ctx_owner(std::move(c)), ctx(*ctx_owner) {}
+  Call(RequestContext& c) : ctx(c) {}
+
+  [[nodiscard]] const std::string* param(std::string_view name) const {
+    return protocol::find_param(query, name);
+  }
+  [[nodiscard]] bool has(std::string_view name) const { return param(name) != nullptr; }
+  [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const {
+    return ctx.head.headers.get(name);
+  }
+  [[nodiscard]] std::int64_t now_ms() const { return ctx.now * 1000; }
+};
+
+// ---- formatting and parsing helpers (s3_util.cpp)
+std::string iso8601_ms(std::int64_t ms);         ///< 2009-10-12T17:50:30.000Z
+std::string http_date(std::int64_t ms);          ///< Wed, 21 Oct 2015 07:28:00 GMT
+std::optional<std::int64_t> parse_http_date(std::string_view text);  ///< → unix seconds
+std::string quoted(std::string_view etag);        ///< "etag"
+std::string unquoted(std::string_view etag);
+Response xml_response(std::string body, int status = 200);
+/// Parses an XML request body; MalformedXML when it is not well-formed.
+protocol::XmlNode parse_body_xml(std::string_view body);
+/// Decodes `<Tagging><TagSet><Tag>` (body) with S3's tag rules; `max` tags allowed.
+NameValues parse_tagging_xml(std::string_view body, std::size_t max);
+/// Decodes the x-amz-tagging header (URL query form).
+NameValues parse_tagging_header(std::string_view value);
+void validate_tags(const NameValues& tags, std::size_t max);
+void write_tag_set(protocol::XmlWriter& xml, const NameValues& tags);
+/// Writes <Owner><ID/><DisplayName/></Owner> (or another element name) for an account.
+void write_owner(protocol::XmlWriter& xml, std::string_view account, std::string_view element = "Owner");
+/// Adds the checksum elements (<ChecksumCRC32>...) of a record or part to a result.
+void write_checksum_elements(protocol::XmlWriter& xml, std::string_view algorithm, std::string_view value);
+
+namespace errors {
+AwsError no_such_bucket(std::string_view bucket);
+AwsError no_such_key(std::string_view key);
+AwsError no_such_upload(std::string_view upload_id);
+AwsError access_denied();
+AwsError invalid_argument(std::string message, std::string_view name = {}, std::string_view value = {});
+AwsError malformed_xml();
+AwsError precondition_failed(std::string_view condition);
+}  // namespace errors
+
+/// Locks that serialise read-modify-write of one object record (striped by key hash).
+class KeyLocks {
+ public:
+  std::mutex& of(std::string_view bucket, std::string_view key);
+
+ private:
+  std::array<std::mutex, 64> stripes_;
+};
+
+/// Digests computed while a body streams in: MD5 (the ETag, Content-MD5) and the request's
+/// x-amz-checksum-* (from a header, or from an aws-chunked trailer), verified once it ends.
+class PayloadDigests {
+ public:
+  /// Reads Content-MD5 and the checksum headers. `upload_algorithm` is a multipart upload's
+  /// algorithm, which every part must use; with `default_crc64`, a body sent without any
+  /// checksum gets a CRC-64/NVME one (what S3 stores for every new object).
+  explicit PayloadDigests(const Call& c, std::string_view upload_algorithm = {},
+                          bool default_crc64 = false);
+  ~PayloadDigests();
+  PayloadDigests(PayloadDigests&&) noexcept;
+  void update(std::string_view data);
+  /// Checks Content-MD5 and the checksum against what arrived (BadDigest, InvalidRequest).
+  void verify(const Call& c);
+
+  std::string md5_hex;             ///< after verify()
+  std::string checksum_algorithm;  ///< "CRC32", ... or empty
+  std::string checksum;            ///< base64, after verify()
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The multipart object's checksum from its parts' (COMPOSITE or FULL_OBJECT), checked against
+/// the one the client may have sent with CompleteMultipartUpload.
+void finish_multipart_checksum(const Call& c, ObjectRecord& record);
+
+class S3Service;
+using Handler = Response (S3Service::*)(Call&);
+using StreamHandler = std::unique_ptr<protocol::BodySink> (S3Service::*)(std::shared_ptr<Call>);
+
+class S3Service final : public protocol::Service {
+ public:
+  S3Service(storage::Store& store, std::shared_ptr<const protocol::sigv4::CredentialLookup> keys);
+
+  std::string_view name() const override { return "s3"; }
+  protocol::WireProtocol protocol() const override { return protocol::WireProtocol::kRestXml; }
+  std::string_view xml_namespace() const override { return kXmlns; }
+  bool streams_body(const protocol::RequestHead& head) const override;
+  bool accepts_anonymous(const protocol::RequestHead& head) const override;
+  Response handle(RequestContext& ctx, std::string body) override;
+  std::unique_ptr<protocol::BodySink> begin_stream(std::shared_ptr<RequestContext> ctx) override;
+  std::string state() const override;
+  void reset() override;
+
+  // ---- service and buckets (s3_buckets.cpp)
+  Response list_buckets(Call& c);
+  Response create_bucket(Call& c);
+  Response delete_bucket(Call& c);
+  Response head_bucket(Call& c);
+  Response get_bucket_location(Call& c);
+  Response put_bucket_tagging(Call& c);
+  Response get_bucket_tagging(Call& c);
+  Response delete_bucket_tagging(Call& c);
+  Response get_bucket_versioning(Call& c);
+  Response get_bucket_acl(Call& c);
+  Response get_bucket_policy(Call& c);
+  Response get_bucket_encryption(Call& c);
+  Response post_object(Call& c);
+
+  // ---- listing (s3_listing.cpp)
+  Response list_objects(Call& c);
+  Response list_objects_v2(Call& c);
+  Response list_object_versions(Call& c);
+  Response list_multipart_uploads(Call& c);
+  Response list_parts(Call& c);
+
+  // ---- objects (s3_objects.cpp)
+  std::unique_ptr<protocol::BodySink> put_object(std::shared_ptr<Call> c);
+  Response get_object(Call& c);
+  Response head_object(Call& c);
+  Response delete_object(Call& c);
+  Response delete_objects(Call& c);
+  Response copy_object(Call& c);
+  Response put_object_tagging(Call& c);
+  Response get_object_tagging(Call& c);
+  Response delete_object_tagging(Call& c);
+  Response get_object_attributes(Call& c);
+
+  // ---- multipart (s3_multipart.cpp)
+  Response create_multipart_upload(Call& c);
+  std::unique_ptr<protocol::BodySink> upload_part(std::shared_ptr<Call> c);
+  Response upload_part_copy(Call& c);
+  Response complete_multipart_upload(Call& c);
+  Response abort_multipart_upload(Call& c);
+
+  // ---- shared by the handler files
+  /// The bucket, if it exists and the caller may use it (NoSuchBucket / AccessDenied otherwise).
+  BucketRecord require_bucket(const Call& c);
+  std::optional<ObjectRecord> load_object(std::string_view bucket, std::string_view key);
+  ObjectRecord require_object(const Call& c);
+  UploadRecord require_upload(const Call& c);
+  /// Writes `record` as bucket/key (under the key lock held by the caller), retiring the blobs
+  /// of the object it replaces, plus whatever else is in `batch`.
+  void commit_object(std::string_view bucket, std::string_view key, ObjectRecord& record,
+                     storage::Batch& batch, std::vector<std::string> retired = {});
+  /// Object fields from request headers: Content-Type & co, x-amz-meta-*, storage class, tags.
+  ObjectRecord object_from_headers(const Call& c);
+  /// If-Match / If-None-Match on writes, against the current object (412 / 404).
+  static void check_write_conditions(const Call& c, const std::optional<ObjectRecord>& current);
+  /// Copies `length` bytes from `offset` of `source` into a new blob, hashing as it goes.
+  struct CopiedBlob {
+    Segment segment;
+    std::string md5_hex;
+  };
+  CopiedBlob copy_bytes(const ObjectRecord& source, std::uint64_t offset, std::uint64_t length,
+                        storage::Batch& batch);
+  /// x-amz-copy-source parsed and loaded, its x-amz-copy-source-if-* conditions checked.
+  struct CopySource {
+    std::string bucket;
+    std::string key;
+    ObjectRecord object;
+  };
+  CopySource copy_source(const Call& c);
+
+  storage::Store& store_;
+  BlobStore blobs_;
+  KeyLocks locks_;
+  std::shared_ptr<const protocol::sigv4::CredentialLookup> keys_;
+
+  // ---- the bucket table (all accounts; bucket names are global)
+  [[nodiscard]] std::optional<BucketRecord> bucket(std::string_view name) const;
+  void put_bucket_record(const BucketRecord& b);
+  void drop_bucket_record(std::string_view name);
+  [[nodiscard]] std::vector<BucketRecord> account_buckets(std::string_view account) const;
+
+ private:
+  void load_buckets();
+
+  mutable std::shared_mutex buckets_mu_;
+  std::map<std::string, BucketRecord, std::less<>> buckets_;
+};
+
+}  // namespace fogbank::s3

@@ -1,0 +1,360 @@
+// Multipart uploads: parts stream into their own blobs as they arrive; completing writes one
+// object record that points at the part blobs, so no data is copied.
+
+#include <algorithm>
+#include <charconv>
+
+#include "fogbank/protocol/crypto.hpp"
+#include "fogbank/s3/checksum.hpp"
+#include "s3_internal.hpp"
+
+namespace fogbank::s3 {
+
+namespace {
+
+using storage::Space;
+
+std::uint32_t part_number_of(const Call& c) {
+  const auto* pn = c.param("partNumber");
+  std::uint32_t n = 0;
+  if (pn != nullptr) {
+    auto [end, ec] = std::from_chars(pn->data(), pn->data() + pn->size(), n);
+    if (ec != std::errc() || end != pn->data() + pn->size()) {
+      n = 0;
+    }
+  }
+  if (n < 1 || n > kMaxPartNumber) {
+    throw errors::invalid_argument("Part number must be an integer between 1 and 10000, inclusive",
+                                   "partNumber", pn ? *pn : "");
+  }
+  return n;
+}
+
+// Upload ids sort by creation time, so ListMultipartUploads lists a key's uploads oldest first.
+std::string new_upload_id(std::int64_t now_ms) {
+  char stamp[17];
+  std::snprintf(stamp, sizeof stamp, "%016llx", static_cast<unsigned long long>(now_ms));
+  auto id = std::string(stamp) + protocol::base64_encode(protocol::random_bytes(30));
+  for (auto& ch : id) {
+    if (ch == '+') ch = '-';
+    if (ch == '/') ch = '_';
+  }
+  return id;
+}
+
+std::string lower_ascii(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return s;
+}
+
+}  // namespace
+
+Response S3Service::create_multipart_upload(Call& c) {
+  require_bucket(c);
+  if (c.key.size() > 1024) {
+    throw AwsError("KeyTooLongError", 400, "Your key is too long");
+  }
+  UploadRecord u;
+  u.bucket = c.bucket;
+  u.key = c.key;
+  u.initiated_ms = c.now_ms();
+  u.upload_id = new_upload_id(u.initiated_ms);
+  u.object = object_from_headers(c);
+  if (auto alg = c.header("x-amz-checksum-algorithm")) {
+    u.object.checksum_algorithm = std::string(*alg);
+    for (auto& ch : u.object.checksum_algorithm) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    auto algorithm = parse_checksum_algorithm(u.object.checksum_algorithm);
+    if (!algorithm) {
+      throw AwsError("InvalidRequest", 400,
+                     "Checksum algorithm provided is unsupported. Please try again with any of the "
+                     "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+    }
+    auto type = c.header("x-amz-checksum-type");
+    u.object.checksum_type = type ? std::string(*type)
+                                  : (*algorithm == ChecksumAlgorithm::kCrc64Nvme ? "FULL_OBJECT" : "COMPOSITE");
+    if (u.object.checksum_type != "FULL_OBJECT" && u.object.checksum_type != "COMPOSITE") {
+      throw errors::invalid_argument("Value for x-amz-checksum-type header is invalid.",
+                                     "x-amz-checksum-type", u.object.checksum_type);
+    }
+    bool full = u.object.checksum_type == "FULL_OBJECT";
+    if ((full && !is_crc(*algorithm)) || (!full && *algorithm == ChecksumAlgorithm::kCrc64Nvme)) {
+      throw AwsError("InvalidRequest", 400,
+                     "The " + u.object.checksum_type + " checksum type cannot be used with the " +
+                         lower_ascii(u.object.checksum_algorithm) + " checksum algorithm.");
+    }
+  }
+  if (auto st = store_.put(Space::kS3Meta, upload_key(u.bucket, u.key, u.upload_id), encode(u)); !st) {
+    throw protocol::errors::internal_failure(st.message());
+  }
+  protocol::XmlWriter xml;
+  xml.open("InitiateMultipartUploadResult", kXmlns)
+      .element("Bucket", c.bucket)
+      .element("Key", c.key)
+      .element("UploadId", u.upload_id);
+  auto r = xml_response(xml.finish());
+  r.headers.set("x-amz-server-side-encryption", "AES256");
+  if (!u.object.checksum_algorithm.empty()) {
+    r.headers.set("x-amz-checksum-algorithm", u.object.checksum_algorithm);
+    r.headers.set("x-amz-checksum-type", u.object.checksum_type);
+  }
+  return r;
+}
+
+namespace {
+
+/// Stores one part: replaces an earlier part with the same number (whose blob is retired).
+void commit_part(S3Service& s3, const Call& c, const UploadRecord& upload, PartRecord& part,
+                 storage::Batch& batch) {
+  std::lock_guard lock(s3.locks_.of(upload.upload_id, std::to_string(part.number)));
+  // The upload may have been completed or aborted while the part streamed in.
+  if (!s3.store_.get(Space::kS3Meta, upload_key(c.bucket, c.key, upload.upload_id))) {
+    throw errors::no_such_upload(upload.upload_id);
+  }
+  std::vector<std::string> retired;
+  auto key = part_key(upload.upload_id, part.number);
+  if (auto old = s3.store_.get(Space::kS3Meta, key)) {
+    PartRecord prev;
+    if (decode(*old, prev) && prev.blob != part.blob) {
+      s3.blobs_.retire(batch, prev.blob);
+      retired.push_back(prev.blob);
+    }
+  }
+  batch.put(Space::kS3Meta, key, encode(part));
+  if (auto st = s3.store_.write(batch); !st) {
+    throw protocol::errors::internal_failure(st.message());
+  }
+  s3.blobs_.collect(retired);
+}
+
+class UploadPartSink final : public protocol::BodySink {
+ public:
+  UploadPartSink(S3Service& s3, std::shared_ptr<Call> call, UploadRecord upload, std::uint32_t number)
+      : s3_(s3), call_(std::move(call)), upload_(std::move(upload)), number_(number),
+        digests_(*call_, upload_.object.checksum_algorithm), writer_(s3.blobs_.new_writer()) {}
+
+  void write(std::string_view data) override {
+    digests_.update(data);
+    writer_->append(data);
+  }
+
+  Response finish() override {
+    digests_.verify(*call_);
+    PartRecord part;
+    part.number = number_;
+    part.size = writer_->size();
+    part.etag = digests_.md5_hex;
+    part.modified_ms = call_->now_ms();
+    part.blob = writer_->blob();
+    part.checksum = digests_.checksum;
+    storage::Batch batch;
+    writer_->finish(batch);
+    commit_part(s3_, *call_, upload_, part, batch);
+    Response r(200, "");
+    r.headers.set("ETag", quoted(part.etag));
+    r.headers.set("x-amz-server-side-encryption", "AES256");
+    if (!part.checksum.empty()) {
+      r.headers.set("x-amz-checksum-" + lower_ascii(digests_.checksum_algorithm), part.checksum);
+    }
+    return r;
+  }
+
+  void abort() noexcept override { writer_->abort(); }
+
+ private:
+  S3Service& s3_;
+  std::shared_ptr<Call> call_;
+  UploadRecord upload_;
+  std::uint32_t number_;
+  PayloadDigests digests_;
+  std::unique_ptr<BlobStore::Writer> writer_;
+};
+
+}  // namespace
+
+std::unique_ptr<protocol::BodySink> S3Service::upload_part(std::shared_ptr<Call> c) {
+  auto number = part_number_of(*c);
+  auto upload = require_upload(*c);
+  return std::make_unique<UploadPartSink>(*this, std::move(c), std::move(upload), number);
+}
+
+Response S3Service::upload_part_copy(Call& c) {
+  auto number = part_number_of(c);
+  auto upload = require_upload(c);
+  auto src = copy_source(c);
+  std::uint64_t offset = 0;
+  std::uint64_t length = src.object.size;
+  if (auto range = c.header("x-amz-copy-source-range")) {
+    std::string_view spec = *range;
+    bool ok = spec.starts_with("bytes=");
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    if (ok) {
+      spec.remove_prefix(6);
+      auto dash = spec.find('-');
+      ok = dash != std::string_view::npos;
+      if (ok) {
+        auto first = spec.substr(0, dash);
+        auto last = spec.substr(dash + 1);
+        auto r1 = std::from_chars(first.data(), first.data() + first.size(), a);
+        auto r2 = std::from_chars(last.data(), last.data() + last.size(), b);
+        ok = !first.empty() && !last.empty() && r1.ec == std::errc() && r2.ec == std::errc() &&
+             r1.ptr == first.data() + first.size() && r2.ptr == last.data() + last.size() && a <= b;
+      }
+    }
+    if (!ok) {
+      throw errors::invalid_argument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+                                     "x-amz-copy-source-range", *range);
+    }
+    if (b >= src.object.size) {
+      throw errors::invalid_argument("Range specified is not valid for source object of size: " +
+                                         std::to_string(src.object.size),
+                                     "x-amz-copy-source-range", *range);
+    }
+    offset = a;
+    length = b - a + 1;
+  }
+  storage::Batch batch;
+  auto copied = copy_bytes(src.object, offset, length, batch);
+  PartRecord part;
+  part.number = number;
+  part.size = copied.segment.size;
+  part.etag = copied.md5_hex;
+  part.modified_ms = c.now_ms();
+  part.blob = copied.segment.blob;
+  commit_part(*this, c, upload, part, batch);
+  protocol::XmlWriter xml;
+  xml.open("CopyPartResult", kXmlns)
+      .element("ETag", quoted(part.etag))
+      .element("LastModified", iso8601_ms(part.modified_ms));
+  return xml_response(xml.finish());
+}
+
+Response S3Service::complete_multipart_upload(Call& c) {
+  auto upload = require_upload(c);
+  auto doc = parse_body_xml(c.body);
+  if (doc.name != "CompleteMultipartUpload") {
+    throw errors::malformed_xml();
+  }
+  auto listed = doc.all("Part");
+  if (listed.empty()) {
+    throw errors::malformed_xml();
+  }
+  std::lock_guard lock(locks_.of(c.bucket, c.key));
+  // Every stored part, to know which ones the object leaves out.
+  std::map<std::uint32_t, PartRecord> stored;
+  for (auto cur = store_.scan_prefix(Space::kS3Meta, part_prefix(upload.upload_id)); cur.valid(); cur.next()) {
+    PartRecord p;
+    if (decode(cur.value(), p)) {
+      stored.emplace(p.number, std::move(p));
+    }
+  }
+  ObjectRecord record = upload.object;
+  record.modified_ms = c.now_ms();
+  record.segments.clear();
+  std::string md5s;
+  std::uint32_t previous = 0;
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    auto number_text = listed[i]->child_text("PartNumber").value_or("");
+    auto etag = unquoted(listed[i]->child_text("ETag").value_or(""));
+    std::uint32_t number = 0;
+    auto [end, ec] = std::from_chars(number_text.data(), number_text.data() + number_text.size(), number);
+    if (ec != std::errc() || end != number_text.data() + number_text.size()) {
+      throw errors::malformed_xml();
+    }
+    if (number <= previous) {
+      throw AwsError("InvalidPartOrder", 400,
+                     "The list of parts was not in ascending order. Parts must be ordered by part number.")
+          .with_field("UploadId", upload.upload_id);
+    }
+    previous = number;
+    auto it = stored.find(number);
+    if (it == stored.end() || it->second.etag != etag) {
+      throw AwsError("InvalidPart", 400,
+                     "One or more of the specified parts could not be found.  The part may not have "
+                     "been uploaded, or the specified entity tag may not match the part's entity tag.")
+          .with_field("UploadId", upload.upload_id)
+          .with_field("PartNumber", std::to_string(number))
+          .with_field("ETag", etag);
+    }
+    const auto& part = it->second;
+    if (!record.checksum_algorithm.empty()) {
+      auto sent = listed[i]->child_text("Checksum" + record.checksum_algorithm);
+      if (sent && *sent != part.checksum) {
+        throw AwsError("InvalidPart", 400,
+                       "One or more of the specified parts could not be found.  The part may not "
+                       "have been uploaded, or the specified entity tag may not match the part's "
+                       "entity tag.")
+            .with_field("UploadId", upload.upload_id)
+            .with_field("PartNumber", std::to_string(number))
+            .with_field("ETag", etag);
+      }
+    }
+    if (i + 1 < listed.size() && part.size < kMinPartSize) {
+      throw AwsError("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed size")
+          .with_field("ProposedSize", std::to_string(part.size))
+          .with_field("MinSizeAllowed", std::to_string(kMinPartSize))
+          .with_field("PartNumber", std::to_string(number))
+          .with_field("ETag", etag);
+    }
+    auto raw = protocol::unhex(part.etag);
+    md5s += raw.value_or("");
+    record.segments.push_back(Segment{part.blob, part.size, part.etag, part.checksum});
+    record.size += part.size;
+  }
+  record.parts_count = static_cast<std::uint32_t>(record.segments.size());
+  record.etag = protocol::hex(protocol::md5(md5s)) + "-" + std::to_string(record.parts_count);
+  finish_multipart_checksum(c, record);
+  check_write_conditions(c, load_object(c.bucket, c.key));
+
+  storage::Batch batch;
+  std::vector<std::string> retired;
+  for (const auto& [number, part] : stored) {
+    bool used = std::any_of(record.segments.begin(), record.segments.end(),
+                            [&](const Segment& s) { return s.blob == part.blob; });
+    if (!used) {
+      blobs_.retire(batch, part.blob);
+      retired.push_back(part.blob);
+    }
+    batch.del(Space::kS3Meta, part_key(upload.upload_id, number));
+  }
+  batch.del(Space::kS3Meta, upload_key(c.bucket, c.key, upload.upload_id));
+  commit_object(c.bucket, c.key, record, batch, std::move(retired));
+
+  auto host = std::string(c.ctx.head.headers.get("host").value_or("localhost"));
+  protocol::XmlWriter xml;
+  xml.open("CompleteMultipartUploadResult", kXmlns)
+      .element("Location", std::string(c.ctx.head.tls ? "https://" : "http://") + host + "/" +
+                               c.bucket + "/" + protocol::uri_encode(c.key, true))
+      .element("Bucket", c.bucket)
+      .element("Key", c.key)
+      .element("ETag", quoted(record.etag));
+  write_checksum_elements(xml, record.checksum_algorithm, record.checksum);
+  if (!record.checksum.empty()) {
+    xml.element("ChecksumType", record.checksum_type);
+  }
+  auto r = xml_response(xml.finish());
+  r.headers.set("x-amz-server-side-encryption", "AES256");
+  return r;
+}
+
+Response S3Service::abort_multipart_upload(Call& c) {
+  auto upload = require_upload(c);
+  storage::Batch batch;
+  std::vector<std::string> retired;
+  for (auto cur = store_.scan_prefix(Space::kS3Meta, part_prefix(upload.upload_id)); cur.valid(); cur.next()) {
+    PartRecord p;
+    if (decode(cur.value(), p)) {
+      blobs_.retire(batch, p.blob);
+      retired.push_back(p.blob);
+    }
+    batch.del(Space::kS3Meta, cur.key());
+  }
+  batch.del(Space::kS3Meta, upload_key(c.bucket, c.key, upload.upload_id));
+  if (auto st = store_.write(batch); !st) {
+    throw protocol::errors::internal_failure(st.message());
+  }
+  blobs_.collect(retired);
+  return Response(204, "");
+}
+
+}  // namespace fogbank::s3

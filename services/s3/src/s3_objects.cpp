@@ -1,0 +1,556 @@
+// Object operations: Put/Get/Head/Delete, DeleteObjects, CopyObject, tagging, attributes.
+
+#include <algorithm>
+#include <charconv>
+
+#include "fogbank/protocol/crypto.hpp"
+#include "s3_internal.hpp"
+
+namespace fogbank::s3 {
+
+namespace {
+
+constexpr std::size_t kMaxKeyBytes = 1024;
+constexpr std::uint64_t kInlineBodyLimit = 256 * 1024;  // smaller GETs are answered from one string
+
+void check_key_length(const Call& c) {
+  if (c.key.size() > kMaxKeyBytes) {
+    throw AwsError("KeyTooLongError", 400, "Your key is too long")
+        .with_field("MaxSizeAllowed", std::to_string(kMaxKeyBytes))
+        .with_field("Size", std::to_string(c.key.size()));
+  }
+}
+
+/// Streams an object range out of storage.
+class ObjectProducer final : public protocol::BodyProducer {
+ public:
+  ObjectProducer(BlobStore& blobs, std::vector<Segment> segments, std::uint64_t offset, std::uint64_t length)
+      : reader_(blobs, std::move(segments), offset, length) {}
+  std::size_t read(char* buf, std::size_t n) override { return reader_.read(buf, n); }
+
+ private:
+  BlobStore::Reader reader_;
+};
+
+struct ByteRange {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;  // inclusive
+};
+
+AwsError invalid_range(std::string_view requested, std::uint64_t size) {
+  return AwsError("InvalidRange", 416, "The requested range is not satisfiable")
+      .with_field("RangeRequested", std::string(requested))
+      .with_field("ActualObjectSize", std::to_string(size));
+}
+
+/// Parses a Range header as S3 does: one `bytes=` range; anything S3 does not understand is
+/// ignored (the whole object is returned), an unsatisfiable range is a 416.
+std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size) {
+  std::string_view spec = header;
+  if (!spec.starts_with("bytes=")) {
+    return std::nullopt;
+  }
+  spec.remove_prefix(6);
+  if (spec.find(',') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  auto dash = spec.find('-');
+  if (dash == std::string_view::npos) {
+    return std::nullopt;
+  }
+  auto number = [](std::string_view t, std::uint64_t& out) {
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    return !t.empty() && ec == std::errc() && end == t.data() + t.size();
+  };
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+  auto first = spec.substr(0, dash);
+  auto last = spec.substr(dash + 1);
+  if (first.empty()) {
+    if (!number(last, b)) {
+      return std::nullopt;
+    }
+    if (b == 0 || size == 0) {
+      throw invalid_range(header, size);
+    }
+    return ByteRange{size - std::min(b, size), size - 1};
+  }
+  if (!number(first, a)) {
+    return std::nullopt;
+  }
+  if (last.empty()) {
+    b = size == 0 ? 0 : size - 1;
+  } else if (!number(last, b) || b < a) {
+    return std::nullopt;
+  }
+  if (a >= size) {
+    throw invalid_range(header, size);
+  }
+  return ByteRange{a, std::min(b, size - 1)};
+}
+
+/// GET/HEAD preconditions with RFC 7232's precedence, as S3 applies them.
+void check_read_conditions(const Call& c, const ObjectRecord& o) {
+  std::int64_t modified = o.modified_ms / 1000;
+  auto etag_matches = [&](std::string_view list) {
+    std::string_view rest = list;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto item = unquoted(rest.substr(0, comma));
+      if (item == "*" || item == o.etag) {
+        return true;
+      }
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    return false;
+  };
+  auto im = c.header("if-match");
+  if (im && !etag_matches(*im)) {
+    throw errors::precondition_failed("If-Match");
+  }
+  if (!im) {
+    if (auto ius = c.header("if-unmodified-since")) {
+      if (auto t = parse_http_date(*ius); t && modified > *t) {
+        throw errors::precondition_failed("If-Unmodified-Since");
+      }
+    }
+  }
+  bool not_modified = false;
+  if (auto inm = c.header("if-none-match")) {
+    not_modified = etag_matches(*inm);
+  } else if (auto ims = c.header("if-modified-since")) {
+    auto t = parse_http_date(*ims);
+    not_modified = t && modified <= *t && *t <= c.ctx.now;
+  }
+  if (not_modified) {
+    AwsError e("NotModified", 304, "Not Modified");
+    e.headers.emplace_back("ETag", quoted(o.etag));
+    e.headers.emplace_back("Last-Modified", http_date(o.modified_ms));
+    throw e;
+  }
+}
+
+void add_object_headers(Response& r, const ObjectRecord& o, const Call& c) {
+  static constexpr std::pair<std::string_view, std::string_view> kOverrides[] = {
+      {"Content-Type", "response-content-type"},
+      {"Content-Language", "response-content-language"},
+      {"Expires", "response-expires"},
+      {"Cache-Control", "response-cache-control"},
+      {"Content-Disposition", "response-content-disposition"},
+      {"Content-Encoding", "response-content-encoding"}};
+  for (const auto& [name, value] : o.headers) {
+    r.headers.set(name, value);
+  }
+  for (const auto& [header, param] : kOverrides) {
+    if (const auto* v = c.param(param)) {
+      r.headers.set(std::string(header), *v);
+    }
+  }
+  for (const auto& [name, value] : o.metadata) {
+    r.headers.add("x-amz-meta-" + name, value);
+  }
+  r.headers.set("ETag", quoted(o.etag));
+  r.headers.set("Last-Modified", http_date(o.modified_ms));
+  r.headers.set("Accept-Ranges", "bytes");
+  r.headers.set("x-amz-server-side-encryption", "AES256");
+  if (o.storage_class != "STANDARD") {
+    r.headers.set("x-amz-storage-class", o.storage_class);
+  }
+  if (!o.tags.empty()) {
+    r.headers.set("x-amz-tagging-count", std::to_string(o.tags.size()));
+  }
+}
+
+std::uint32_t parse_part_number(std::string_view text) {
+  std::uint32_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxPartNumber) {
+    throw errors::invalid_argument("Part number must be an integer between 1 and 10000, inclusive",
+                                   "partNumber", text);
+  }
+  return n;
+}
+
+/// PutObject's body sink: bytes go to a new blob as they arrive; finish() verifies the digests
+/// and commits the record (which makes the blob visible) in one batch.
+class PutObjectSink final : public protocol::BodySink {
+ public:
+  PutObjectSink(S3Service& s3, std::shared_ptr<Call> call, ObjectRecord record)
+      : s3_(s3), call_(std::move(call)), record_(std::move(record)), digests_(*call_, {}, true),
+        writer_(s3.blobs_.new_writer()) {}
+
+  void write(std::string_view data) override {
+    digests_.update(data);
+    writer_->append(data);
+  }
+
+  Response finish() override {
+    auto& c = *call_;
+    digests_.verify(c);
+    record_.etag = digests_.md5_hex;
+    record_.size = writer_->size();
+    record_.checksum_algorithm = digests_.checksum_algorithm;
+    record_.checksum = digests_.checksum;
+    record_.checksum_type = digests_.checksum.empty() ? "" : "FULL_OBJECT";
+    record_.segments = {Segment{writer_->blob(), writer_->size(), {}, {}}};
+    {
+      std::lock_guard lock(s3_.locks_.of(c.bucket, c.key));
+      s3_.require_bucket(c);
+      S3Service::check_write_conditions(c, s3_.load_object(c.bucket, c.key));
+      storage::Batch batch;
+      writer_->finish(batch);
+      s3_.commit_object(c.bucket, c.key, record_, batch);
+    }
+    Response r(200, "");
+    r.headers.set("ETag", quoted(record_.etag));
+    r.headers.set("x-amz-server-side-encryption", "AES256");
+    if (!record_.checksum.empty()) {
+      r.headers.set("x-amz-checksum-" + lower(record_.checksum_algorithm), record_.checksum);
+      r.headers.set("x-amz-checksum-type", "FULL_OBJECT");
+    }
+    return r;
+  }
+
+  void abort() noexcept override { writer_->abort(); }
+
+  static std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    return s;
+  }
+
+ private:
+  S3Service& s3_;
+  std::shared_ptr<Call> call_;
+  ObjectRecord record_;
+  PayloadDigests digests_;
+  std::unique_ptr<BlobStore::Writer> writer_;
+};
+
+std::string lower_ascii(std::string s) { return PutObjectSink::lower(std::move(s)); }
+
+}  // namespace
+
+std::unique_ptr<protocol::BodySink> S3Service::put_object(std::shared_ptr<Call> c) {
+  check_key_length(*c);
+  require_bucket(*c);
+  auto record = object_from_headers(*c);
+  // Fail fast on a doomed conditional write; it is checked again when the upload commits.
+  if (c->header("if-none-match") || c->header("if-match")) {
+    check_write_conditions(*c, load_object(c->bucket, c->key));
+  }
+  return std::make_unique<PutObjectSink>(*this, std::move(c), std::move(record));
+}
+
+namespace {
+
+Response read_object(S3Service& s3, Call& c, bool with_body) {
+  auto o = s3.require_object(c);
+  check_read_conditions(c, o);
+  Response r(200, "");
+  add_object_headers(r, o, c);
+  std::uint64_t offset = 0;
+  std::uint64_t length = o.size;
+  auto range_header = c.header("range");
+  if (const auto* pn = c.param("partNumber")) {
+    if (range_header) {
+      throw AwsError("InvalidRequest", 400, "Cannot specify both Range header and partNumber query parameter");
+    }
+    auto n = parse_part_number(*pn);
+    std::uint32_t parts = o.parts_count == 0 ? 1 : o.parts_count;
+    if (n > parts) {
+      throw AwsError("InvalidPartNumber", 416, "The requested partnumber is not satisfiable")
+          .with_field("PartNumberRequested", std::to_string(n))
+          .with_field("ActualPartCount", std::to_string(parts));
+    }
+    if (o.parts_count > 0) {
+      for (std::uint32_t i = 0; i + 1 < n; ++i) {
+        offset += o.segments[i].size;
+      }
+      length = o.segments[n - 1].size;
+      r.headers.set("x-amz-mp-parts-count", std::to_string(o.parts_count));
+    }
+    r.status = 206;
+    r.headers.set("Content-Range", "bytes " + std::to_string(offset) + "-" +
+                                       std::to_string(offset + length - (length > 0 ? 1 : 0)) + "/" +
+                                       std::to_string(o.size));
+  } else if (range_header) {
+    if (auto range = parse_range(*range_header, o.size)) {
+      offset = range->first;
+      length = range->last - range->first + 1;
+      r.status = 206;
+      r.headers.set("Content-Range", "bytes " + std::to_string(range->first) + "-" +
+                                         std::to_string(range->last) + "/" + std::to_string(o.size));
+    }
+  }
+  bool whole = offset == 0 && length == o.size;
+  if (c.header("x-amz-checksum-mode") && protocol::iequals(*c.header("x-amz-checksum-mode"), "ENABLED") &&
+      !o.checksum.empty() && whole) {
+    r.headers.set("x-amz-checksum-" + lower_ascii(o.checksum_algorithm), o.checksum);
+    r.headers.set("x-amz-checksum-type", o.checksum_type);
+  }
+  if (!with_body) {
+    r.content_length = length;
+    return r;
+  }
+  if (length <= kInlineBodyLimit) {
+    BlobStore::Reader reader(s3.blobs_, o.segments, offset, length);
+    r.body.resize(length);
+    std::size_t got = 0;
+    while (got < length) {
+      auto n = reader.read(r.body.data() + got, length - got);
+      if (n == 0) {
+        throw protocol::errors::internal_failure("object data shorter than its record");
+      }
+      got += n;
+    }
+  } else {
+    r.producer = std::make_unique<ObjectProducer>(s3.blobs_, o.segments, offset, length);
+    r.content_length = length;
+  }
+  return r;
+}
+
+}  // namespace
+
+Response S3Service::get_object(Call& c) { return read_object(*this, c, true); }
+
+Response S3Service::head_object(Call& c) { return read_object(*this, c, false); }
+
+Response S3Service::delete_object(Call& c) {
+  require_bucket(c);
+  std::lock_guard lock(locks_.of(c.bucket, c.key));
+  if (auto o = load_object(c.bucket, c.key)) {
+    if (auto im = c.header("if-match"); im && unquoted(*im) != o->etag && unquoted(*im) != "*") {
+      throw errors::precondition_failed("If-Match");
+    }
+    storage::Batch batch;
+    batch.del(storage::Space::kS3Meta, object_key(c.bucket, c.key));
+    blobs_.retire(batch, o->segments);
+    if (auto st = store_.write(batch); !st) {
+      throw protocol::errors::internal_failure(st.message());
+    }
+    blobs_.collect(o->segments);
+  }
+  return Response(204, "");
+}
+
+Response S3Service::delete_objects(Call& c) {
+  require_bucket(c);
+  PayloadDigests digests(c);
+  digests.update(c.body);
+  digests.verify(c);
+  auto doc = parse_body_xml(c.body);
+  if (doc.name != "Delete") {
+    throw errors::malformed_xml();
+  }
+  auto objects = doc.all("Object");
+  if (objects.empty() || objects.size() > 1000) {
+    throw errors::malformed_xml();
+  }
+  bool quiet = doc.child_text("Quiet").value_or("false") == "true";
+  protocol::XmlWriter xml;
+  xml.open("DeleteResult", kXmlns);
+  for (const auto* obj : objects) {
+    auto key = obj->child_text("Key");
+    if (!key) {
+      throw errors::malformed_xml();
+    }
+    if (key->empty() || key->size() > kMaxKeyBytes) {
+      xml.open("Error").element("Key", *key).element("Code", "InvalidArgument")
+          .element("Message", "Invalid key").close();
+      continue;
+    }
+    auto version = obj->child_text("VersionId");
+    std::lock_guard lock(locks_.of(c.bucket, *key));
+    if (auto o = load_object(c.bucket, *key)) {
+      storage::Batch batch;
+      batch.del(storage::Space::kS3Meta, object_key(c.bucket, *key));
+      blobs_.retire(batch, o->segments);
+      if (auto st = store_.write(batch); !st) {
+        xml.open("Error").element("Key", *key).element("Code", "InternalError")
+            .element("Message", "We encountered an internal error. Please try again.").close();
+        continue;
+      }
+      blobs_.collect(o->segments);
+    }
+    if (!quiet) {
+      xml.open("Deleted").element("Key", *key);
+      if (version) {
+        xml.element("VersionId", *version);
+      }
+      xml.close();
+    }
+  }
+  return xml_response(xml.finish());
+}
+
+Response S3Service::copy_object(Call& c) {
+  check_key_length(c);
+  require_bucket(c);
+  auto src = copy_source(c);
+  std::string directive(c.header("x-amz-metadata-directive").value_or("COPY"));
+  std::string tag_directive(c.header("x-amz-tagging-directive").value_or("COPY"));
+  if (directive != "COPY" && directive != "REPLACE") {
+    throw errors::invalid_argument("Unknown metadata directive.", "x-amz-metadata-directive", directive);
+  }
+  if (tag_directive != "COPY" && tag_directive != "REPLACE") {
+    throw errors::invalid_argument("Unknown tagging directive.", "x-amz-tagging-directive", tag_directive);
+  }
+  bool same = src.bucket == c.bucket && src.key == c.key;
+  if (same && directive == "COPY" && !c.header("x-amz-storage-class") &&
+      !c.header("x-amz-website-redirect-location") && !c.header("x-amz-server-side-encryption")) {
+    throw AwsError("InvalidRequest", 400,
+                   "This copy request is illegal because it is trying to copy an object to itself "
+                   "without changing the object's metadata, storage class, website redirect "
+                   "location or encryption attributes.");
+  }
+  ObjectRecord fresh = object_from_headers(c);
+  ObjectRecord record = src.object;
+  record.owner = c.ctx.account_id;
+  record.modified_ms = c.now_ms();
+  if (directive == "REPLACE") {
+    record.headers = fresh.headers;
+    record.metadata = fresh.metadata;
+  }
+  record.storage_class = c.header("x-amz-storage-class") ? fresh.storage_class : "STANDARD";
+  if (tag_directive == "REPLACE") {
+    record.tags = fresh.tags;
+  }
+  std::lock_guard lock(locks_.of(c.bucket, c.key));
+  check_write_conditions(c, load_object(c.bucket, c.key));
+  storage::Batch batch;
+  if (same) {
+    // Same bytes: the new record keeps the blobs (commit_object sees them reused).
+  } else {
+    auto copied = copy_bytes(src.object, 0, src.object.size, batch);
+    record.segments = {Segment{copied.segment.blob, copied.segment.size, {}, {}}};
+    record.etag = copied.md5_hex;  // a copy is a single-part object, whatever the source was
+    record.parts_count = 0;
+    if (record.checksum_type == "COMPOSITE") {
+      record.checksum.clear();
+      record.checksum_algorithm.clear();
+      record.checksum_type.clear();
+    }
+  }
+  commit_object(c.bucket, c.key, record, batch);
+  protocol::XmlWriter xml;
+  xml.open("CopyObjectResult", kXmlns)
+      .element("ETag", quoted(record.etag))
+      .element("LastModified", iso8601_ms(record.modified_ms));
+  write_checksum_elements(xml, record.checksum_algorithm, record.checksum);
+  auto r = xml_response(xml.finish());
+  r.headers.set("x-amz-server-side-encryption", "AES256");
+  return r;
+}
+
+Response S3Service::put_object_tagging(Call& c) {
+  require_bucket(c);
+  auto tags = parse_tagging_xml(c.body, 10);
+  std::lock_guard lock(locks_.of(c.bucket, c.key));
+  auto o = load_object(c.bucket, c.key);
+  if (!o) {
+    throw errors::no_such_key(c.key);
+  }
+  o->tags = std::move(tags);
+  if (auto st = store_.put(storage::Space::kS3Meta, object_key(c.bucket, c.key), encode(*o)); !st) {
+    throw protocol::errors::internal_failure(st.message());
+  }
+  return Response(200, "");
+}
+
+Response S3Service::get_object_tagging(Call& c) {
+  auto o = require_object(c);
+  protocol::XmlWriter xml;
+  xml.open("Tagging", kXmlns);
+  write_tag_set(xml, o.tags);
+  return xml_response(xml.finish());
+}
+
+Response S3Service::delete_object_tagging(Call& c) {
+  require_bucket(c);
+  std::lock_guard lock(locks_.of(c.bucket, c.key));
+  auto o = load_object(c.bucket, c.key);
+  if (!o) {
+    throw errors::no_such_key(c.key);
+  }
+  o->tags.clear();
+  if (auto st = store_.put(storage::Space::kS3Meta, object_key(c.bucket, c.key), encode(*o)); !st) {
+    throw protocol::errors::internal_failure(st.message());
+  }
+  return Response(204, "");
+}
+
+Response S3Service::get_object_attributes(Call& c) {
+  auto o = require_object(c);
+  auto wanted = c.header("x-amz-object-attributes");
+  if (!wanted || wanted->empty()) {
+    throw AwsError("InvalidRequest", 400, "The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty");
+  }
+  auto want = [&](std::string_view name) {
+    std::string_view rest = *wanted;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (item == name) {
+        return true;
+      }
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    return false;
+  };
+  protocol::XmlWriter xml;
+  xml.open("GetObjectAttributesResponse", kXmlns);
+  if (want("ETag")) {
+    xml.element("ETag", o.etag);
+  }
+  if (want("Checksum") && !o.checksum.empty()) {
+    xml.open("Checksum");
+    write_checksum_elements(xml, o.checksum_algorithm, o.checksum);
+    xml.element("ChecksumType", o.checksum_type);
+    xml.close();
+  }
+  if (want("ObjectParts") && o.parts_count > 0) {
+    std::uint32_t max_parts = 1000;
+    std::uint32_t marker = 0;
+    if (auto m = c.header("x-amz-max-parts")) {
+      std::from_chars(m->data(), m->data() + m->size(), max_parts);
+    }
+    if (auto m = c.header("x-amz-part-number-marker")) {
+      std::from_chars(m->data(), m->data() + m->size(), marker);
+    }
+    xml.open("ObjectParts").element("TotalPartsCount", std::to_string(o.parts_count))
+        .element("PartNumberMarker", std::to_string(marker));
+    std::uint32_t shown = 0;
+    std::uint32_t last = marker;
+    bool truncated = false;
+    for (std::uint32_t i = marker; i < o.segments.size(); ++i) {
+      if (shown == max_parts) {
+        truncated = true;
+        break;
+      }
+      xml.open("Part").element("PartNumber", std::to_string(i + 1))
+          .element("Size", std::to_string(o.segments[i].size));
+      write_checksum_elements(xml, o.checksum_algorithm, o.segments[i].checksum);
+      xml.close();
+      last = i + 1;
+      ++shown;
+    }
+    xml.element("NextPartNumberMarker", std::to_string(last))
+        .element("MaxParts", std::to_string(max_parts))
+        .element("IsTruncated", truncated ? "true" : "false")
+        .close();
+  }
+  if (want("StorageClass")) {
+    xml.element("StorageClass", o.storage_class);
+  }
+  if (want("ObjectSize")) {
+    xml.element("ObjectSize", std::to_string(o.size));
+  }
+  auto r = xml_response(xml.finish());
+  r.headers.set("Last-Modified", http_date(o.modified_ms));
+  return r;
+}
+
+}  // namespace fogbank::s3

@@ -1,0 +1,195 @@
+#include <ctime>
+#include <functional>
+
+#include "fogbank/protocol/crypto.hpp"
+#include "fogbank/s3/s3_service.hpp"
+#include "s3_internal.hpp"
+
+namespace fogbank::s3 {
+
+std::string iso8601_ms(std::int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+std::string http_date(std::int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::optional<std::int64_t> parse_http_date(std::string_view text) {
+  std::string s(text);
+  // RFC 7231 IMF-fixdate, then the obsolete RFC 850 form, then ISO 8601 (AWS accepts it too).
+  for (const char* fmt : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
+                          "%Y-%m-%dT%H:%M:%S"}) {
+    std::tm tm{};
+    const char* end = strptime(s.c_str(), fmt, &tm);
+    if (end != nullptr && (*end == '\0' || *end == '.' || *end == 'Z')) {
+      return static_cast<std::int64_t>(timegm(&tm));
+    }
+  }
+  return std::nullopt;
+}
+
+std::string quoted(std::string_view etag) {
+  std::string out;
+  out.reserve(etag.size() + 2);
+  out += '"';
+  out += etag;
+  out += '"';
+  return out;
+}
+
+std::string unquoted(std::string_view etag) {
+  while (!etag.empty() && etag.front() == ' ') etag.remove_prefix(1);
+  while (!etag.empty() && etag.back() == ' ') etag.remove_suffix(1);
+  if (etag.starts_with("W/")) {
+    etag.remove_prefix(2);
+  }
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  return std::string(etag);
+}
+
+Response xml_response(std::string body, int status) {
+  Response r(status, std::move(body), "application/xml");
+  return r;
+}
+
+protocol::XmlNode parse_body_xml(std::string_view body) {
+  std::string why;
+  auto doc = protocol::parse_xml(body, why);
+  if (!doc) {
+    throw errors::malformed_xml();
+  }
+  return std::move(*doc);
+}
+
+void validate_tags(const NameValues& tags, std::size_t max) {
+  if (tags.size() > max) {
+    throw AwsError("BadRequest", 400,
+                   max == 10 ? "Object tags cannot be greater than 10" : "Bucket tag count cannot be greater than 50");
+  }
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    const auto& [k, v] = tags[i];
+    if (k.empty() || k.size() > 128) {
+      throw AwsError("InvalidTag", 400, "The TagKey you have provided is invalid")
+          .with_field("TagKey", k);
+    }
+    if (v.size() > 256) {
+      throw AwsError("InvalidTag", 400, "The TagValue you have provided is invalid")
+          .with_field("TagKey", k)
+          .with_field("TagValue", v);
+    }
+    if (k.starts_with("aws:")) {
+      throw AwsError("InvalidTag", 400, "Your TagKey cannot be prefixed with aws:")
+          .with_field("TagKey", k);
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (tags[j].first == k) {
+        throw AwsError("InvalidTag", 400, "Cannot provide multiple Tags with the same key")
+            .with_field("TagKey", k);
+      }
+    }
+  }
+}
+
+NameValues parse_tagging_xml(std::string_view body, std::size_t max) {
+  auto doc = parse_body_xml(body);
+  const auto* set = doc.name == "Tagging" ? doc.child("TagSet") : nullptr;
+  if (set == nullptr) {
+    throw errors::malformed_xml();
+  }
+  NameValues tags;
+  for (const auto* tag : set->all("Tag")) {
+    auto k = tag->child_text("Key");
+    auto v = tag->child_text("Value");
+    if (!k || !v) {
+      throw errors::malformed_xml();
+    }
+    tags.emplace_back(*k, *v);
+  }
+  validate_tags(tags, max);
+  return tags;
+}
+
+NameValues parse_tagging_header(std::string_view value) {
+  auto params = protocol::parse_query_string(value);
+  if (!params) {
+    throw errors::invalid_argument("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.");
+  }
+  NameValues tags(params->begin(), params->end());
+  validate_tags(tags, 10);
+  return tags;
+}
+
+void write_tag_set(protocol::XmlWriter& xml, const NameValues& tags) {
+  xml.open("TagSet");
+  for (const auto& [k, v] : tags) {
+    xml.open("Tag").element("Key", k).element("Value", v).close();
+  }
+  xml.close();
+}
+
+void write_owner(protocol::XmlWriter& xml, std::string_view account, std::string_view element) {
+  xml.open(element).element("ID", canonical_user_id(account)).element("DisplayName", "webfile").close();
+}
+
+void write_checksum_elements(protocol::XmlWriter& xml, std::string_view algorithm,
+                             std::string_view value) {
+  if (!algorithm.empty() && !value.empty()) {
+    xml.element("Checksum" + std::string(algorithm), value);
+  }
+}
+
+namespace errors {
+AwsError no_such_bucket(std::string_view bucket) {
+  return AwsError("NoSuchBucket", 404, "The specified bucket does not exist")
+      .with_field("BucketName", std::string(bucket));
+}
+AwsError no_such_key(std::string_view key) {
+  return AwsError("NoSuchKey", 404, "The specified key does not exist.").with_field("Key", std::string(key));
+}
+AwsError no_such_upload(std::string_view upload_id) {
+  return AwsError("NoSuchUpload", 404,
+                  "The specified upload does not exist. The upload ID may be invalid, or the upload "
+                  "may have been aborted or completed.")
+      .with_field("UploadId", std::string(upload_id));
+}
+AwsError access_denied() { return AwsError("AccessDenied", 403, "Access Denied"); }
+AwsError invalid_argument(std::string message, std::string_view name, std::string_view value) {
+  AwsError e("InvalidArgument", 400, std::move(message));
+  if (!name.empty()) {
+    e.with_field("ArgumentName", std::string(name));
+    e.with_field("ArgumentValue", std::string(value));
+  }
+  return e;
+}
+AwsError malformed_xml() {
+  return AwsError("MalformedXML", 400,
+                  "The XML you provided was not well-formed or did not validate against our "
+                  "published schema");
+}
+AwsError precondition_failed(std::string_view condition) {
+  return AwsError("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold")
+      .with_field("Condition", std::string(condition));
+}
+}  // namespace errors
+
+std::mutex& KeyLocks::of(std::string_view bucket, std::string_view key) {
+  auto h = std::hash<std::string_view>{}(bucket) * 31 + std::hash<std::string_view>{}(key);
+  return stripes_[h % stripes_.size()];
+}
+
+}  // namespace fogbank::s3
