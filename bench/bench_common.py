@@ -7,6 +7,7 @@ Standard library + boto3 only.
 """
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -140,15 +141,25 @@ def run_load(load_binary, server, workload, **options):
     for name, value in options.items():
         argv += ["--" + name.replace("_", "-"), str(value)]
     cpu_before = server.cpu_seconds()
+    client_before = _children_cpu_seconds()
     done = subprocess.run(argv, capture_output=True, text=True)
     cpu = server.cpu_seconds() - cpu_before
+    client_cpu = _children_cpu_seconds() - client_before
     if done.returncode != 0:
         return {"workload": workload, "failed": done.stderr.strip() or "exit %d" % done.returncode}
     result = json.loads(done.stdout)
     result["server_cpu_s"] = cpu
+    # The load tool shares the machine's cores with the server; its CPU time shows how much of
+    # them it took (on 2 cores a busy client caps the server).
+    result["client_cpu_s"] = client_cpu
     if result.get("ops"):
         result["server_cpu_us_per_op"] = cpu * 1e6 / result["ops"]
     return result
+
+
+def _children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def busy_processes():
