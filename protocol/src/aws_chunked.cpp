@@ -7,6 +7,7 @@
 
 #include "fogbank/protocol/aws_error.hpp"
 #include "fogbank/protocol/sigv4.hpp"
+#include "fogbank/protocol/text.hpp"
 
 namespace fogbank::protocol {
 
@@ -42,25 +43,6 @@ bool same_signature(std::string_view expected, std::string_view given) {
   return expected.size() == given.size() && CRYPTO_memcmp(expected.data(), given.data(), given.size()) == 0;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -258,8 +240,8 @@ struct AwsChunkedDecoder::Impl {
     if (colon == std::string_view::npos || colon == 0) {
       throw_malformed("malformed trailer line");
     }
-    std::string name = lower(trim(l.substr(0, colon)));
-    std::string_view value = trim(l.substr(colon + 1));
+    std::string name = ascii_lower(trim_blanks(l.substr(0, colon)));
+    std::string_view value = trim_blanks(l.substr(colon + 1));
     if (name == kTrailerSignatureName) {
       if (params.mode != AwsChunkedParams::Mode::kSignedTrailer) {
         throw_malformed("unexpected x-amz-trailer-signature");

@@ -10,6 +10,7 @@
 #include "fogbank/protocol/crypto.hpp"
 #include "fogbank/protocol/error_render.hpp"
 #include "fogbank/protocol/uri.hpp"
+#include "fogbank/protocol/text.hpp"
 
 namespace fogbank::protocol {
 
@@ -390,16 +391,8 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
           p.decoded_length = n;
         }
         if (auto tr = route->head->headers.get("x-amz-trailer")) {
-          std::string_view rest = *tr;
-          while (!rest.empty()) {
-            auto comma = rest.find(',');
-            auto name = rest.substr(0, comma);
-            while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-            while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-            std::string lower(name);
-            for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            p.expected_trailers.push_back(lower);
-            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+          for (auto name : split_list(*tr)) {
+            p.expected_trailers.push_back(ascii_lower(name));
           }
         }
         sink = std::make_unique<AwsChunkedDecoder>(

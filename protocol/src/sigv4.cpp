@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "fogbank/protocol/uri.hpp"
+#include "fogbank/protocol/text.hpp"
 
 namespace fogbank::protocol::sigv4 {
 
@@ -30,15 +31,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
 
 // Howard Hinnant's days_from_civil: no libc time zone state, so it is thread-safe.
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
@@ -133,7 +125,7 @@ std::vector<std::string> split_signed_headers(std::string_view list) {
     auto semi = list.find(';', pos);
     auto item = trim(list.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos));
     if (!item.empty()) {
-      out.push_back(to_lower(item));
+      out.push_back(ascii_lower(item));
     }
     if (semi == std::string_view::npos) {
       break;
@@ -691,7 +683,7 @@ void sign(RequestHead& request, std::string_view payload_hash, const SigningPara
   }
   std::vector<std::string> signed_headers;
   for (const auto& [name, value] : request.headers.items()) {
-    std::string lower = to_lower(name);
+    std::string lower = ascii_lower(name);
     if (lower == "host" || lower.starts_with("x-amz-")) {
       signed_headers.push_back(std::move(lower));
     }

@@ -295,11 +295,3 @@ Response S3Service::get_bucket_encryption(Call& c) {
 
 }  // namespace fogbank::s3
 
-namespace fogbank::s3 {
-
-Response S3Service::post_object(Call& c) {
-  (void)c;
-  throw AwsError("NotImplemented", 501, "A header you provided implies functionality that is not implemented");
-}
-
-}  // namespace fogbank::s3

@@ -15,12 +15,6 @@ AwsError unsupported_algorithm() {
                   "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
 }  // namespace
 
 struct PayloadDigests::Impl {
@@ -60,7 +54,7 @@ PayloadDigests::PayloadDigests(const Call& c, std::string_view upload_algorithm,
   }
   if (!algorithm) {
     if (auto trailer = c.header("x-amz-trailer")) {
-      auto name = lower(*trailer);
+      auto name = protocol::ascii_lower(*trailer);
       if (name.starts_with("x-amz-checksum-")) {
         algorithm = parse_checksum_algorithm(std::string_view(name).substr(15));
         if (!algorithm) {
@@ -83,8 +77,8 @@ PayloadDigests::PayloadDigests(const Call& c, std::string_view upload_algorithm,
     if (algorithm && wanted && *algorithm != *wanted) {
       throw AwsError("InvalidRequest", 400,
                      "Checksum Type mismatch occurred, expected checksum Type: " +
-                         lower(upload_algorithm) + ", actual checksum Type: " +
-                         lower(checksum_name(*algorithm)));
+                         protocol::ascii_lower(upload_algorithm) + ", actual checksum Type: " +
+                         protocol::ascii_lower(checksum_name(*algorithm)));
     }
     algorithm = wanted;
   }
@@ -155,7 +149,7 @@ void finish_multipart_checksum(const Call& c, ObjectRecord& record) {
     if (!raw) {
       // A part stored without this checksum (uploaded before the algorithm was known).
       throw AwsError("InvalidRequest", 400,
-                     "The upload was created using a " + lower(checksum_name(*a)) +
+                     "The upload was created using a " + protocol::ascii_lower(checksum_name(*a)) +
                          " checksum. The complete request must include the checksum for each part.");
     }
     raws.push_back(std::move(*raw));

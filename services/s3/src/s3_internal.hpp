@@ -16,6 +16,7 @@
 #include "fogbank/protocol/aws_error.hpp"
 #include "fogbank/protocol/http.hpp"
 #include "fogbank/protocol/service.hpp"
+#include "fogbank/protocol/text.hpp"
 #include "fogbank/protocol/uri.hpp"
 #include "fogbank/protocol/xml_reader.hpp"
 #include "fogbank/protocol/xml_writer.hpp"
@@ -57,7 +58,7 @@ struct Call {
 std::string iso8601_ms(std::int64_t ms);         ///< 2009-10-12T17:50:30.000Z
 std::string http_date(std::int64_t ms);          ///< Wed, 21 Oct 2015 07:28:00 GMT
 std::optional<std::int64_t> parse_http_date(std::string_view text);  ///< → unix seconds
-std::string quoted(std::string_view etag);        ///< "etag"
+std::string quote_etag(std::string_view etag);        ///< "etag"
 std::string unquoted(std::string_view etag);
 Response xml_response(std::string body, int status = 200);
 /// Parses an XML request body; MalformedXML when it is not well-formed.
@@ -120,6 +121,11 @@ class PayloadDigests {
 /// the one the client may have sent with CompleteMultipartUpload.
 void finish_multipart_checksum(const Call& c, ObjectRecord& record);
 
+/// The bucket named by a virtual-hosted Host header (<bucket>.s3.<host>, <bucket>.localhost).
+std::optional<std::string> virtual_host_bucket(const protocol::RequestHead& head);
+/// Whether the request carries a SigV2 query-string signature (AWSAccessKeyId, Signature, Expires).
+bool is_sigv2_presigned(const protocol::RequestHead& head);
+
 class S3Service;
 using Handler = Response (S3Service::*)(Call&);
 using StreamHandler = std::unique_ptr<protocol::BodySink> (S3Service::*)(std::shared_ptr<Call>);
@@ -178,6 +184,9 @@ class S3Service final : public protocol::Service {
   Response upload_part_copy(Call& c);
   Response complete_multipart_upload(Call& c);
   Response abort_multipart_upload(Call& c);
+
+  /// Verifies a SigV2 presigned request and makes its signer the caller (s3_sigv2.cpp).
+  void authenticate_sigv2(Call& c);
 
   // ---- shared by the handler files
   /// The bucket, if it exists and the caller may use it (NoSuchBucket / AccessDenied otherwise).

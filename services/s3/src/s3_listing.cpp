@@ -173,7 +173,7 @@ void write_contents(protocol::XmlWriter& xml, const NameEncoder& enc, const std:
   xml.open("Contents")
       .element("Key", enc(name))
       .element("LastModified", iso8601_ms(o.modified_ms))
-      .element("ETag", quoted(o.etag));
+      .element("ETag", quote_etag(o.etag));
   if (!o.checksum_algorithm.empty()) {
     xml.element("ChecksumAlgorithm", o.checksum_algorithm);
     xml.element("ChecksumType", o.checksum_type);
@@ -310,7 +310,7 @@ Response S3Service::list_object_versions(Call& c) {
         .element("VersionId", "null")
         .element("IsLatest", "true")
         .element("LastModified", iso8601_ms(o.modified_ms))
-        .element("ETag", quoted(o.etag))
+        .element("ETag", quote_etag(o.etag))
         .element("Size", std::to_string(o.size));
     if (!o.checksum_algorithm.empty()) {
       xml.element("ChecksumAlgorithm", o.checksum_algorithm);
@@ -453,7 +453,7 @@ Response S3Service::list_parts(Call& c) {
     xml.open("Part")
         .element("PartNumber", std::to_string(p.number))
         .element("LastModified", iso8601_ms(p.modified_ms))
-        .element("ETag", quoted(p.etag))
+        .element("ETag", quote_etag(p.etag))
         .element("Size", std::to_string(p.size));
     write_checksum_elements(xml, upload.object.checksum_algorithm, p.checksum);
     xml.close();

@@ -42,11 +42,6 @@ std::string new_upload_id(std::int64_t now_ms) {
   return id;
 }
 
-std::string lower_ascii(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  return s;
-}
-
 }  // namespace
 
 Response S3Service::create_multipart_upload(Call& c) {
@@ -80,7 +75,7 @@ Response S3Service::create_multipart_upload(Call& c) {
     if ((full && !is_crc(*algorithm)) || (!full && *algorithm == ChecksumAlgorithm::kCrc64Nvme)) {
       throw AwsError("InvalidRequest", 400,
                      "The " + u.object.checksum_type + " checksum type cannot be used with the " +
-                         lower_ascii(u.object.checksum_algorithm) + " checksum algorithm.");
+                         protocol::ascii_lower(u.object.checksum_algorithm) + " checksum algorithm.");
     }
   }
   if (auto st = store_.put(Space::kS3Meta, upload_key(u.bucket, u.key, u.upload_id), encode(u)); !st) {
@@ -150,10 +145,10 @@ class UploadPartSink final : public protocol::BodySink {
     writer_->finish(batch);
     commit_part(s3_, *call_, upload_, part, batch);
     Response r(200, "");
-    r.headers.set("ETag", quoted(part.etag));
+    r.headers.set("ETag", quote_etag(part.etag));
     r.headers.set("x-amz-server-side-encryption", "AES256");
     if (!part.checksum.empty()) {
-      r.headers.set("x-amz-checksum-" + lower_ascii(digests_.checksum_algorithm), part.checksum);
+      r.headers.set("x-amz-checksum-" + protocol::ascii_lower(digests_.checksum_algorithm), part.checksum);
     }
     return r;
   }
@@ -224,7 +219,7 @@ Response S3Service::upload_part_copy(Call& c) {
   commit_part(*this, c, upload, part, batch);
   protocol::XmlWriter xml;
   xml.open("CopyPartResult", kXmlns)
-      .element("ETag", quoted(part.etag))
+      .element("ETag", quote_etag(part.etag))
       .element("LastModified", iso8601_ms(part.modified_ms));
   return xml_response(xml.finish());
 }
@@ -327,7 +322,7 @@ Response S3Service::complete_multipart_upload(Call& c) {
                                c.bucket + "/" + protocol::uri_encode(c.key, true))
       .element("Bucket", c.bucket)
       .element("Key", c.key)
-      .element("ETag", quoted(record.etag));
+      .element("ETag", quote_etag(record.etag));
   write_checksum_elements(xml, record.checksum_algorithm, record.checksum);
   if (!record.checksum.empty()) {
     xml.element("ChecksumType", record.checksum_type);

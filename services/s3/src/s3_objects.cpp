@@ -93,14 +93,11 @@ std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size
 void check_read_conditions(const Call& c, const ObjectRecord& o) {
   std::int64_t modified = o.modified_ms / 1000;
   auto etag_matches = [&](std::string_view list) {
-    std::string_view rest = list;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      auto item = unquoted(rest.substr(0, comma));
-      if (item == "*" || item == o.etag) {
+    for (auto item : protocol::split_list(list)) {
+      auto etag = unquoted(item);
+      if (etag == "*" || etag == o.etag) {
         return true;
       }
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }
     return false;
   };
@@ -124,7 +121,7 @@ void check_read_conditions(const Call& c, const ObjectRecord& o) {
   }
   if (not_modified) {
     AwsError e("NotModified", 304, "Not Modified");
-    e.headers.emplace_back("ETag", quoted(o.etag));
+    e.headers.emplace_back("ETag", quote_etag(o.etag));
     e.headers.emplace_back("Last-Modified", http_date(o.modified_ms));
     throw e;
   }
@@ -149,7 +146,7 @@ void add_object_headers(Response& r, const ObjectRecord& o, const Call& c) {
   for (const auto& [name, value] : o.metadata) {
     r.headers.add("x-amz-meta-" + name, value);
   }
-  r.headers.set("ETag", quoted(o.etag));
+  r.headers.set("ETag", quote_etag(o.etag));
   r.headers.set("Last-Modified", http_date(o.modified_ms));
   r.headers.set("Accept-Ranges", "bytes");
   r.headers.set("x-amz-server-side-encryption", "AES256");
@@ -202,21 +199,16 @@ class PutObjectSink final : public protocol::BodySink {
       s3_.commit_object(c.bucket, c.key, record_, batch);
     }
     Response r(200, "");
-    r.headers.set("ETag", quoted(record_.etag));
+    r.headers.set("ETag", quote_etag(record_.etag));
     r.headers.set("x-amz-server-side-encryption", "AES256");
     if (!record_.checksum.empty()) {
-      r.headers.set("x-amz-checksum-" + lower(record_.checksum_algorithm), record_.checksum);
+      r.headers.set("x-amz-checksum-" + protocol::ascii_lower(record_.checksum_algorithm), record_.checksum);
       r.headers.set("x-amz-checksum-type", "FULL_OBJECT");
     }
     return r;
   }
 
   void abort() noexcept override { writer_->abort(); }
-
-  static std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
-    return s;
-  }
 
  private:
   S3Service& s3_;
@@ -225,8 +217,6 @@ class PutObjectSink final : public protocol::BodySink {
   PayloadDigests digests_;
   std::unique_ptr<BlobStore::Writer> writer_;
 };
-
-std::string lower_ascii(std::string s) { return PutObjectSink::lower(std::move(s)); }
 
 }  // namespace
 
@@ -285,7 +275,7 @@ Response read_object(S3Service& s3, Call& c, bool with_body) {
   bool whole = offset == 0 && length == o.size;
   if (c.header("x-amz-checksum-mode") && protocol::iequals(*c.header("x-amz-checksum-mode"), "ENABLED") &&
       !o.checksum.empty() && whole) {
-    r.headers.set("x-amz-checksum-" + lower_ascii(o.checksum_algorithm), o.checksum);
+    r.headers.set("x-amz-checksum-" + protocol::ascii_lower(o.checksum_algorithm), o.checksum);
     r.headers.set("x-amz-checksum-type", o.checksum_type);
   }
   if (!with_body) {
@@ -435,7 +425,7 @@ Response S3Service::copy_object(Call& c) {
   commit_object(c.bucket, c.key, record, batch);
   protocol::XmlWriter xml;
   xml.open("CopyObjectResult", kXmlns)
-      .element("ETag", quoted(record.etag))
+      .element("ETag", quote_etag(record.etag))
       .element("LastModified", iso8601_ms(record.modified_ms));
   write_checksum_elements(xml, record.checksum_algorithm, record.checksum);
   auto r = xml_response(xml.finish());
@@ -486,19 +476,9 @@ Response S3Service::get_object_attributes(Call& c) {
   if (!wanted || wanted->empty()) {
     throw AwsError("InvalidRequest", 400, "The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty");
   }
+  auto requested = protocol::split_list(*wanted);
   auto want = [&](std::string_view name) {
-    std::string_view rest = *wanted;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      auto item = rest.substr(0, comma);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if (item == name) {
-        return true;
-      }
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
-    return false;
+    return std::find(requested.begin(), requested.end(), name) != requested.end();
   };
   protocol::XmlWriter xml;
   xml.open("GetObjectAttributesResponse", kXmlns);

@@ -88,7 +88,8 @@ struct Target {
   Level level = Level::kService;
 };
 
-// <bucket>.s3.<host> or <bucket>.localhost: the bucket is in the Host header.
+}  // namespace
+
 std::optional<std::string> virtual_host_bucket(const protocol::RequestHead& head) {
   auto host = head.host_name();
   if (auto at = host.find(".s3."); at != std::string_view::npos && at > 0) {
@@ -106,6 +107,8 @@ std::optional<std::string> virtual_host_bucket(const protocol::RequestHead& head
   }
   return std::nullopt;
 }
+
+namespace {
 
 Target parse_target(const protocol::RequestHead& head) {
   Target t;
@@ -200,7 +203,11 @@ bool S3Service::streams_body(const protocol::RequestHead& head) const {
 }
 
 bool S3Service::accepts_anonymous(const protocol::RequestHead& head) const {
-  // Browser form uploads carry their own policy signature in the body (PostObject checks it).
+  // SigV2 presigned URLs and browser form uploads (a policy signature in the body) are signed in
+  // ways the SigV4 verifier does not know; the handlers check them.
+  if (is_sigv2_presigned(head)) {
+    return true;
+  }
   if (head.method != "POST") {
     return false;
   }
@@ -219,6 +226,9 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
   call.key = std::move(r.target.key);
   call.query = std::move(r.query);
   call.body = std::move(body);
+  if (ctx.account_id.empty() && r.op->handle != &S3Service::post_object) {
+    authenticate_sigv2(call);  // let through unsigned by accepts_anonymous()
+  }
   if (auto owner = ctx.head.headers.get("x-amz-expected-bucket-owner");
       owner && !call.bucket.empty()) {
     if (auto b = bucket(call.bucket); b && b->account != *owner) {
@@ -235,6 +245,9 @@ std::unique_ptr<protocol::BodySink> S3Service::begin_stream(std::shared_ptr<Requ
   call->bucket = std::move(r.target.bucket);
   call->key = std::move(r.target.key);
   call->query = std::move(r.query);
+  if (ctx->account_id.empty()) {
+    authenticate_sigv2(*call);
+  }
   return (this->*(r.op->stream))(std::move(call));
 }
 
@@ -376,17 +389,11 @@ ObjectRecord S3Service::object_from_headers(const Call& c) {
   if (auto ce = h.get("content-encoding")) {
     // aws-chunked is the transfer framing, not the object's encoding.
     std::string kept;
-    std::string_view rest = *ce;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      auto item = rest.substr(0, comma);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if (!item.empty() && item != "aws-chunked") {
+    for (auto item : protocol::split_list(*ce)) {
+      if (item != "aws-chunked") {
         kept += kept.empty() ? "" : ",";
         kept += item;
       }
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }
     if (!kept.empty()) {
       r.headers.emplace_back("Content-Encoding", kept);
@@ -400,9 +407,7 @@ ObjectRecord S3Service::object_from_headers(const Call& c) {
   }
   for (const auto& [name, value] : h.items()) {
     if (name.size() > 11 && protocol::iequals(std::string_view(name).substr(0, 11), "x-amz-meta-")) {
-      std::string n = name.substr(11);
-      std::transform(n.begin(), n.end(), n.begin(), [](unsigned char ch) { return std::tolower(ch); });
-      r.metadata.emplace_back(std::move(n), value);
+      r.metadata.emplace_back(protocol::ascii_lower(std::string_view(name).substr(11)), value);
     }
   }
   if (auto sc = h.get("x-amz-storage-class")) {

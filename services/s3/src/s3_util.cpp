@@ -41,7 +41,7 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
   return std::nullopt;
 }
 
-std::string quoted(std::string_view etag) {
+std::string quote_etag(std::string_view etag) {
   std::string out;
   out.reserve(etag.size() + 2);
   out += '"';
