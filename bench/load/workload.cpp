@@ -6,6 +6,7 @@
 #include <ctime>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <semaphore>
 #include <stdexcept>
@@ -432,17 +433,20 @@ void delete_one(const RequestFactory& factory, HttpConnection& conn, const Confi
 
 Json sqs_recv_delete(const Config& config, bool batch) {
   sqs_prefill(config);
-  // Consecutive empty receives per connection before it decides the queue is drained.
-  constexpr int kEmptyReceivesToStop = 3;
-  std::vector<int> empty_streak(static_cast<std::size_t>(config.connections), 0);
+  // A connection decides the queue is drained after a second of nothing but empty receives (one
+  // empty answer proves nothing: short polls may sample, as SQS's do).
+  constexpr auto kEmptyFor = std::chrono::seconds(1);
+  std::vector<std::optional<Clock::time_point>> empty_since(static_cast<std::size_t>(config.connections));
   return run_timed(config, [&](HttpConnection& conn, int c, std::uint64_t) {
     RequestFactory factory(config, conn.authority());
     const Json messages = receive(factory, conn, config, batch ? 10 : 1, 0);
-    int& streak = empty_streak[static_cast<std::size_t>(c)];
+    auto& since = empty_since[static_cast<std::size_t>(c)];
     if (messages.empty()) {
-      return OpResult{0, 0, ++streak >= kEmptyReceivesToStop};
+      const Clock::time_point now = Clock::now();
+      since = since.value_or(now);
+      return OpResult{0, 0, now - *since >= kEmptyFor};
     }
-    streak = 0;
+    since.reset();
     std::uint64_t bytes = 0;
     for (const Json& m : messages) {
       bytes += m.value("Body", std::string()).size();
