@@ -108,13 +108,24 @@ TEST(S3ChecksumTest, NoUpdateIsEmptyInput) {
 }
 
 TEST(S3ChecksumTest, CrcsMatchBitwiseReferenceAtEveryLength) {
-  // Lengths 0..300 cover the slicing loop's tail handling and ISA-L's small-buffer paths.
-  const std::string data = random_data(300, 1);
+  // Lengths 0..1100 cover the slicing loop's tail handling, ISA-L's small-buffer paths and the
+  // CRC-64 folding path (>= 256 bytes: one to several 128-byte strides, 16-byte blocks, tails).
+  const std::string data = random_data(1100, 1);
   for (A a : {A::kCrc32, A::kCrc32c, A::kCrc64Nvme}) {
     for (std::size_t n = 0; n <= data.size(); ++n) {
       const std::string_view prefix(data.data(), n);
       ASSERT_EQ(value_of(digest_of(a, prefix)), reference_crc(a, prefix))
           << checksum_name(a) << " length " << n;
+    }
+  }
+}
+
+TEST(S3ChecksumTest, CrcsMatchBitwiseReferenceAtUnalignedOffsets) {
+  const std::string data = random_data(70000, 5);
+  for (A a : {A::kCrc32, A::kCrc32c, A::kCrc64Nvme}) {
+    for (std::size_t offset = 0; offset < 16; ++offset) {
+      const std::string_view slice = std::string_view(data).substr(offset, 65536 + offset * 7);
+      ASSERT_EQ(value_of(digest_of(a, slice)), reference_crc(a, slice)) << checksum_name(a) << " offset " << offset;
     }
   }
 }
