@@ -64,7 +64,8 @@ Status BlobWriter::append(std::string_view data) {
       }
     }
     if (!full.empty()) {
-      Status s = store_.put(space_, chunk_key(prefix_, next_chunk_), full);
+      // Full chunks skip the log; finish() flushes them before the caller's commit.
+      Status s = store_.put_unlogged(space_, chunk_key(prefix_, next_chunk_), full);
       if (!s) {
         return s;
       }
@@ -80,6 +81,11 @@ Status BlobWriter::append(std::string_view data) {
 Status BlobWriter::finish(Batch& batch) {
   if (finished_) {
     return Status::error(Status::Code::kInvalidArgument, "blob: finish called twice");
+  }
+  if (next_chunk_ > 0) {
+    if (Status s = store_.flush_space(space_); !s) {
+      return s;
+    }
   }
   if (!pending_.empty()) {
     batch.put(space_, chunk_key(prefix_, next_chunk_), pending_);

@@ -87,6 +87,7 @@ rocksdb::ColumnFamilyOptions space_cf_options(Space space,
     // Object chunks are large and written once: keeping them in blob files means compaction
     // only rewrites the small key->blob references, not the data.
     cf.write_buffer_size = kObjectWriteBufferBytes;
+    cf.max_write_buffer_number = 3;
     cf.enable_blob_files = true;
     cf.min_blob_size = 4096;
     cf.blob_file_size = 64ULL << 20;
@@ -329,6 +330,20 @@ Store::~Store() {
 Status Store::put(Space space, std::string_view key, std::string_view value) {
   return from_rocksdb(
       impl_->db->Put(impl_->write_options, impl_->cf(space), to_slice(key), to_slice(value)));
+}
+
+Status Store::put_unlogged(Space space, std::string_view key, std::string_view value) {
+  rocksdb::WriteOptions options = impl_->write_options;
+  options.disableWAL = true;
+  options.sync = false;
+  return from_rocksdb(impl_->db->Put(options, impl_->cf(space), to_slice(key), to_slice(value)));
+}
+
+Status Store::flush_space(Space space) {
+  rocksdb::FlushOptions flush_options;
+  flush_options.wait = true;
+  flush_options.allow_write_stall = true;
+  return from_rocksdb(impl_->db->Flush(flush_options, impl_->cf(space)));
 }
 
 std::optional<std::string> Store::get(Space space, std::string_view key, Status& status) const {

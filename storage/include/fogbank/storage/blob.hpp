@@ -17,8 +17,10 @@ namespace fogbank::storage {
 
 inline constexpr std::size_t kDefaultChunkSize = 1 << 20;
 
-/// Writes a blob chunk by chunk. Full chunks are written as they fill (not visible to anyone
-/// until the caller commits its metadata); the last partial chunk goes into the commit Batch.
+/// Writes a blob chunk by chunk. Full chunks are written as they fill, without the write-ahead
+/// log (not visible to anyone until the caller commits its metadata); finish() flushes them to
+/// files and puts the last partial chunk into the commit Batch, so a commit never refers to
+/// chunks a crash could lose.
 class BlobWriter {
  public:
   BlobWriter(Store& store, Space space, std::string prefix, std::size_t chunk_size = kDefaultChunkSize);

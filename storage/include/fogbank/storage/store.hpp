@@ -98,6 +98,12 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   Status put(Space space, std::string_view key, std::string_view value);
+  /// A put that skips the write-ahead log: the value is durable only after flush_space(space).
+  /// For bulk data that a later logged write makes visible (blob chunks), so it is written once
+  /// to a blob file instead of twice (log + file).
+  Status put_unlogged(Space space, std::string_view key, std::string_view value);
+  /// Flushes one Space's memtables to files and waits (makes put_unlogged() data durable).
+  Status flush_space(Space space);
   /// nullopt when the key does not exist; `status` reports real errors.
   std::optional<std::string> get(Space space, std::string_view key, Status& status) const;
   /// Convenience: nullopt on not-found and on error.
