@@ -680,11 +680,10 @@ std::vector<Received> QueueEngine::receive(const QueueId& id, const ReceiveReque
   Queue* dlq = q.dead_letter_arn.empty() ? nullptr : find_arn(q.dead_letter_arn);
   std::vector<Received> out;
   std::set<std::string> groups_taken;  // FIFO: groups this call took from stay open to it
-  std::vector<std::uint64_t> candidates(q.ready.begin(), q.ready.end());
-  for (auto seq : candidates) {
-    if (static_cast<std::int64_t>(out.size()) >= request.max_messages) {
-      break;
-    }
+  // Walk `ready` in send order. The iterator moves on before the current message leaves `ready`
+  // (received or moved to the DLQ), so erasing it is safe, and no copy of the set is needed.
+  for (auto it = q.ready.begin(); it != q.ready.end() && static_cast<std::int64_t>(out.size()) < request.max_messages;) {
+    const auto seq = *it++;
     Message& m = q.messages.at(seq);
     if (q.fifo && groups_taken.count(m.group_id) == 0 && q.groups_in_flight.count(m.group_id) > 0) {
       continue;  // the group is locked while one of its messages is in flight
