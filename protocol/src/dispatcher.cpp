@@ -44,8 +44,16 @@ Response render_for(const Service* service, const AwsError& error, const Request
   if (service == nullptr) {
     return Dispatcher::generic_error(error.status, error.code, error.message, ctx.request_id);
   }
-  return render_error(error, service->protocol(), ctx.request_id, service->xml_namespace(),
-                      ctx.head.method, service->query_compatible_code(error));
+  const auto protocol = service->protocol_for(ctx.head);
+  auto query_code = service->query_compatible_code(error);
+  if (protocol == WireProtocol::kQuery && !query_code.empty() && query_code != error.code) {
+    // An awsQueryCompatible service answering a Query request uses its Query error codes.
+    AwsError as_query = error;
+    as_query.code = std::move(query_code);
+    return render_error(as_query, protocol, ctx.request_id, service->xml_namespace(), ctx.head.method);
+  }
+  return render_error(error, protocol, ctx.request_id, service->xml_namespace(), ctx.head.method,
+                      protocol == WireProtocol::kQuery ? std::string_view{} : std::string_view(query_code));
 }
 
 /// Runs `body` and turns every exception into the service's error response.
@@ -56,8 +64,8 @@ Response guarded(const Service* service, const RequestContext& ctx, F&& body) {
   } catch (const AwsError& e) {
     return render_for(service, e, ctx);
   } catch (const nlohmann::json::exception& e) {
-    bool json = service != nullptr && (service->protocol() == WireProtocol::kJson10 ||
-                                       service->protocol() == WireProtocol::kJson11);
+    const auto protocol = service != nullptr ? service->protocol_for(ctx.head) : WireProtocol::kQuery;
+    bool json = protocol == WireProtocol::kJson10 || protocol == WireProtocol::kJson11;
     return render_for(service,
                       json ? AwsError("SerializationException", 400, "Start of structure or map found where not expected.")
                            : errors::validation_error(e.what()),
@@ -111,7 +119,7 @@ struct Dispatcher::Route {
   // Authenticates ctx against `payload_hash`; throws the service's AwsError on failure.
   sigv4::Verification authenticate(std::string_view payload_hash) {
     const auto& cfg = dispatcher->config_;
-    const auto protocol = service->protocol();
+    const auto protocol = service->protocol_for(*head);
     auto fail = [&](sigv4::AuthFailure f, const sigv4::Verification* v, std::string_view detail) {
       throw auth_error(f, protocol, v, detail, *head);
     };
@@ -255,7 +263,7 @@ Response BufferedSink::finish() {
     std::string payload_hash = computed;
     if (header) {
       if (is_hex_sha256(*header) && !iequals(*header, computed)) {
-        throw auth_error(sigv4::AuthFailure::kPayloadHashMismatch, service.protocol(), nullptr, {},
+        throw auth_error(sigv4::AuthFailure::kPayloadHashMismatch, service.protocol_for(ctx.head), nullptr, {},
                          *route.head);
       }
       payload_hash = std::string(*header);  // S3 signs the header value, UNSIGNED-PAYLOAD included
@@ -266,7 +274,7 @@ Response BufferedSink::finish() {
     return service.handle(ctx, std::move(body_));
   });
   route.info->operation = ctx.operation;
-  add_request_id_headers(response, service.protocol(), ctx.request_id);
+  add_request_id_headers(response, service.protocol_for(ctx.head), ctx.request_id);
   return response;
 }
 
@@ -338,7 +346,7 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
   route->auth = sigv4::parse(*route->head, route->parse_failure, route->parse_message);
   bool needs_body = false;
   route->service = this->route(*route->head, route->auth, needs_body);
-  auto protocol = route->service ? route->service->protocol() : WireProtocol::kQuery;
+  auto protocol = route->service ? route->service->protocol_for(*route->head) : WireProtocol::kQuery;
   ctx.request_id = new_request_id(protocol);
   ex.info->request_id = ctx.request_id;
 

@@ -17,6 +17,7 @@
 #include "fogbank/protocol/dispatcher.hpp"
 #include "fogbank/s3/s3_service.hpp"
 #include "fogbank/server/log.hpp"
+#include "fogbank/sqs/sqs_service.hpp"
 #include "fogbank/storage/store.hpp"
 #include "fogbank/sts/credentials.hpp"
 #include "fogbank/sts/sts_service.hpp"
@@ -219,6 +220,7 @@ struct App::Impl final : RequestHandler {
     dispatcher = std::make_unique<protocol::Dispatcher>(std::move(dc), credentials);
     dispatcher->add(sts::make_sts_service(credentials));
     dispatcher->add(s3::make_s3_service(*store, credentials));
+    dispatcher->add(sqs::make_sqs_service(*store));
 
     ServerOptions opts;
     opts.io_threads = config.io_threads != 0 ? config.io_threads : std::max(1u, std::thread::hardware_concurrency());

@@ -9,11 +9,14 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <functional>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -51,6 +54,19 @@ struct SessionHandle {
   tcp::socket* socket = nullptr;
   bool idle = true;
   bool alive = true;
+  /// Set while the session waits for a deferred response (long poll): ends the wait early.
+  std::function<void()> interrupt;
+};
+
+// The wait state of one deferred response. Shared with the service's wake callback, which may
+// outlive the wait (a late wake finds `done` and does nothing) and runs on any thread.
+struct DeferredWait {
+  explicit DeferredWait(const net::any_io_executor& strand) : timer(strand) {}
+  net::steady_timer timer;
+  // Set by every wake before it posts the timer cancel: a wake that lands while the session is
+  // busy polling (no wait to cancel yet) is seen on the next loop instead of being lost.
+  std::atomic<bool> woken{false};
+  bool done = false;  // strand only
 };
 
 }  // namespace
@@ -258,6 +274,9 @@ struct HttpServer::Impl {
         }
         if (!failed) {
           response = ex.sink->finish();
+          if (response.pending) {
+            response = co_await wait_deferred(std::move(response.pending), handle);
+          }
         }
         if (response.close_connection) {
           close = true;
@@ -272,6 +291,56 @@ struct HttpServer::Impl {
         co_return;
       }
     }
+  }
+
+  // Waits for a deferred response (SQS long polling) without holding a thread: a steady_timer on
+  // the session's strand sleeps until the deadline; the service's wake callback (any thread) posts
+  // a cancel of that timer, after which the pending response is polled again. Shutdown interrupts
+  // the wait and the final poll answers at once (an empty receive).
+  net::awaitable<Response> wait_deferred(std::shared_ptr<protocol::PendingResponse> pending,
+                                         SessionHandle& handle) {
+    auto strand = co_await net::this_coro::executor;
+    auto wait = std::make_shared<DeferredWait>(strand);
+    std::weak_ptr<DeferredWait> weak = wait;
+    auto cancel_timer = [weak, strand] {
+      net::post(strand, [weak] {
+        if (auto w = weak.lock(); w && !w->done) {
+          w->timer.cancel();
+        }
+      });
+    };
+    pending->start([weak, cancel_timer] {
+      if (auto w = weak.lock()) {
+        w->woken.store(true, std::memory_order_release);
+        cancel_timer();
+      }
+    });
+    handle.interrupt = [cancel_timer] { cancel_timer(); };
+    std::optional<Response> result;
+    const auto deadline = pending->deadline();
+    try {
+      for (;;) {
+        const bool at_deadline = stopping || std::chrono::steady_clock::now() >= deadline;
+        wait->woken.store(false, std::memory_order_relaxed);
+        result = pending->poll(at_deadline);
+        if (result || at_deadline) {
+          break;
+        }
+        if (!wait->woken.load(std::memory_order_acquire)) {
+          wait->timer.expires_at(deadline);
+          co_await wait->timer.async_wait(use_nothrow);
+        }
+      }
+    } catch (const std::exception& e) {
+      log::error(std::string("deferred response failed: ") + e.what());
+    }
+    wait->done = true;
+    handle.interrupt = nullptr;
+    pending->cancel();
+    if (!result) {
+      result = simple(500, "InternalFailure", "The deferred response could not be produced.");
+    }
+    co_return std::move(*result);
   }
 
   static Response simple(int status, std::string_view code, std::string_view message) {
@@ -412,6 +481,9 @@ struct HttpServer::Impl {
     std::lock_guard lock(sessions_mutex);
     for (auto& h : sessions) {
       net::post(h->strand, [h] {
+        if (h->interrupt) {
+          h->interrupt();  // a long poll answers now (empty) and the session then closes
+        }
         if (h->alive && h->idle && h->socket != nullptr) {
           beast::error_code ec;
           h->socket->cancel(ec);

@@ -6,7 +6,9 @@
 // into a BodySink, and a response body is either a string or pulled from a BodyProducer, so
 // multi-GiB payloads never have to sit in memory.
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +67,8 @@ class BodyProducer {
   virtual std::size_t read(char* buf, std::size_t n) = 0;
 };
 
+class PendingResponse;
+
 /// A complete response. The server adds Date, Server, Content-Length and the connection headers.
 struct Response {
   int status = 200;
@@ -73,9 +77,33 @@ struct Response {
   std::unique_ptr<BodyProducer> producer;   ///< streamed body (then `content_length` is required)
   std::optional<std::uint64_t> content_length;  ///< overrides body.size(), e.g. for HEAD
   bool close_connection = false;            ///< e.g. after an unread request body
+  /// When set, the rest of this Response is a placeholder: the server waits for `pending` and
+  /// sends what its poll() returns instead (see PendingResponse).
+  std::shared_ptr<PendingResponse> pending;
 
   Response() = default;
   Response(int status_code, std::string body_text, std::string content_type = {});
+};
+
+/// A response that is not ready yet (SQS long polling): the handler returns a placeholder Response
+/// whose `pending` is set, and the server waits asynchronously, without holding a thread, until
+/// the service wakes it or the deadline passes.
+///
+/// Lifecycle, driven by the server on the connection's strand:
+///  1. start(wake) once: the service registers `wake`, which it may call from any thread, any
+///     number of times, until cancel() returns ("something changed, ask me again");
+///  2. after each wake, and at deadline(), poll(at_deadline): the final Response, or nullopt to keep
+///     waiting. poll(true) must return a response (an empty result, typically);
+///  3. cancel() once, always, after the final poll or when the connection or the server goes away;
+///     the service unregisters `wake` there.
+/// start/poll/cancel are never called concurrently with each other.
+class PendingResponse {
+ public:
+  virtual ~PendingResponse() = default;
+  virtual void start(std::function<void()> wake) = 0;
+  [[nodiscard]] virtual std::optional<Response> poll(bool at_deadline) = 0;
+  [[nodiscard]] virtual std::chrono::steady_clock::time_point deadline() const = 0;
+  virtual void cancel() noexcept = 0;
 };
 
 /// Receives a request body as it streams in. The server calls write() for each piece of the

@@ -40,6 +40,11 @@ class Service {
   /// SigV4 signing name and routing name ("s3", "sts", "sqs", ...).
   [[nodiscard]] virtual std::string_view name() const = 0;
   [[nodiscard]] virtual WireProtocol protocol() const = 0;
+  /// The protocol this particular request speaks, for services that accept two (SQS: JSON with
+  /// X-Amz-Target, or the legacy Query form). Errors, auth failures included, are rendered in it.
+  [[nodiscard]] virtual WireProtocol protocol_for([[maybe_unused]] const RequestHead& head) const {
+    return protocol();
+  }
   /// XML namespace of Query responses and errors.
   [[nodiscard]] virtual std::string_view xml_namespace() const { return {}; }
   /// X-Amz-Target prefix for the JSON protocols ("AmazonSQS"); empty when none.
