@@ -5,13 +5,11 @@
 set -euo pipefail
 
 want=(cmake ninja-build g++ ccache pkg-config libboost1.81-dev librocksdb-dev libssl-dev
-      nlohmann-json3-dev libpugixml-dev libcli11-dev libgtest-dev libisal-dev)
+      nlohmann-json3-dev libcli11-dev libgtest-dev libisal-dev)
 if [[ ${1:-build} == test ]]; then
-  want+=(python3 procps)
-  # Prefer a python3 that already has boto3 (e.g. a pyenv one); else Debian's python3-boto3.
-  if ! python3 -c 'import boto3' >/dev/null 2>&1; then
-    want+=(python3-boto3)
-  fi
+  # Debian's python3-boto3 is also the Query-protocol SQS client of the end-to-end tests (its
+  # older botocore still speaks Query); a python3 that has a newer boto3 drives everything else.
+  want+=(python3 procps python3-boto3)
   if ! command -v aws >/dev/null 2>&1 && ! python3 -c 'import awscli' >/dev/null 2>&1; then
     want+=(awscli)
   fi

@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -73,7 +74,13 @@ struct DeferredWait {
 
 struct HttpServer::Impl {
   ServerOptions options;
-  net::io_context ioc;
+  // One io_context per I/O thread, each run by exactly one thread: a connection lives on one
+  // context, so its handlers never hop threads (no strand, no cross-thread wake-ups per read).
+  // contexts[0] also owns the acceptors, the signal set and shutdown.
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  std::atomic<unsigned> next_context{0};
+  net::io_context& ioc;
   std::optional<ssl::context> ssl_ctx;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::mutex sessions_mutex;
@@ -82,7 +89,19 @@ struct HttpServer::Impl {
   std::atomic<int> active{0};
   std::optional<net::signal_set> signals;
 
-  explicit Impl(ServerOptions o) : options(std::move(o)), ioc(static_cast<int>(std::max(1u, options.io_threads))) {
+  static std::vector<std::unique_ptr<net::io_context>> make_contexts(unsigned n) {
+    std::vector<std::unique_ptr<net::io_context>> v;
+    for (unsigned i = 0; i < std::max(1u, n); ++i) {
+      v.push_back(std::make_unique<net::io_context>(1));
+    }
+    return v;
+  }
+
+  explicit Impl(ServerOptions o)
+      : options(std::move(o)), contexts(make_contexts(options.io_threads)), ioc(*contexts.front()) {
+    for (auto& c : contexts) {
+      keep_running.push_back(net::make_work_guard(*c));
+    }
     if (options.tls) {
       ssl_ctx.emplace(ssl::context::tls_server);
       ssl_ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -94,7 +113,8 @@ struct HttpServer::Impl {
 
   net::awaitable<void> accept_loop(tcp::acceptor& acceptor, RequestHandler& handler, bool tls) {
     for (;;) {
-      auto strand = net::make_strand(ioc);
+      // Round-robin over the contexts; a one-thread context is an implicit strand.
+      net::any_io_executor strand = contexts[next_context++ % contexts.size()]->get_executor();
       auto [ec, sock] = co_await acceptor.async_accept(strand, use_nothrow);
       if (ec) {
         if (ec == net::error::operation_aborted || stopping) {
@@ -495,7 +515,10 @@ struct HttpServer::Impl {
 
   void wait_for_sessions(std::shared_ptr<net::steady_timer> timer, std::chrono::steady_clock::time_point deadline) {
     if (active == 0 || std::chrono::steady_clock::now() >= deadline) {
-      ioc.stop();
+      keep_running.clear();
+      for (auto& c : contexts) {
+        c->stop();
+      }
       return;
     }
     close_idle_sessions();
@@ -544,10 +567,9 @@ void HttpServer::install_signal_handlers() {
 }
 
 void HttpServer::run() {
-  unsigned n = std::max(1u, impl_->options.io_threads);
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < n; ++i) {
-    threads.emplace_back([this] { impl_->ioc.run(); });
+  for (std::size_t i = 1; i < impl_->contexts.size(); ++i) {
+    threads.emplace_back([this, i] { impl_->contexts[i]->run(); });
   }
   impl_->ioc.run();
   for (auto& t : threads) {
