@@ -129,6 +129,36 @@ def start_moto(binary):
     return Server("moto", [binary, "-p", str(port)], port, "/moto-api/")
 
 
+def measure_side_by_side(fogbank_binary, moto_binary, measure):
+    """Runs measure(server, name) against fogbank, then against moto_server when one was
+    found (one at a time, so they never compete for the CPU). Returns (fogbank, moto) results."""
+    results = {"fogbank": {}, "moto": {}}
+    starters = [("fogbank", lambda: start_fogbank(fogbank_binary))]
+    if moto_binary:
+        starters.append(("moto", lambda: start_moto(moto_binary)))
+    for name, start in starters:
+        server = start()
+        try:
+            print("%s on port %d" % (name, server.port), flush=True)
+            results[name] = measure(server, name)
+        finally:
+            server.close()
+    return results["fogbank"], results["moto"]
+
+
+def print_failures(service, fog, moto):
+    """One line per server the service was unavailable on and per workload that had errors."""
+    for name, res in (("fogbank", fog), ("moto", moto)):
+        if "unavailable" in res:
+            print("%s: %s unavailable (%s)" % (name, service, res["unavailable"]))
+        for w, r in res.items():
+            if isinstance(r, dict) and (r.get("failed") or r.get("errors")):
+                print("%s %s: %s errors; first: %s" % (name, w, r.get("errors", "-"),
+                                                      (r.get("failed") or r.get("first_error", ""))[:200]))
+            if isinstance(r, dict) and r.get("drained"):
+                print("%s %s: the queue ran dry before the end (rate is over the shorter time)" % (name, w))
+
+
 def fogbank_services(server):
     with urllib.request.urlopen(server.endpoint + "/_fogbank/health", timeout=5) as r:
         return json.load(r).get("services", {})

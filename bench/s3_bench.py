@@ -129,32 +129,17 @@ def main():
     document = {"machine_before": before, "md5_bytes_per_s": md5, "connections": args.connections,
                 "large_size": args.large_size}
 
-    server = bc.start_fogbank(fogbank)
-    try:
-        print("fogbank on port %d" % server.port, flush=True)
-        document["fogbank"] = run_server(server, load, args, args.duration, args.large_size)
-    finally:
-        server.close()
-    document["moto"] = {}
-    if moto_bin:
-        server = bc.start_moto(moto_bin)
-        try:
-            print("moto_server on port %d" % server.port, flush=True)
-            document["moto"] = run_server(server, load, args, args.moto_duration, args.large_size)
-        finally:
-            server.close()
+    fog, moto = bc.measure_side_by_side(
+        fogbank, moto_bin,
+        lambda server, name: run_server(server, load, args,
+                                        args.duration if name == "fogbank" else args.moto_duration,
+                                        args.large_size))
+    document["fogbank"], document["moto"] = fog, moto
     after = bc.machine_state()
     document["machine_after"] = after
 
     print()
-    fog, moto = document["fogbank"], document["moto"]
-    for name, res in (("fogbank", fog), ("moto", moto)):
-        if "unavailable" in res:
-            print("%s: S3 unavailable (%s)" % (name, res["unavailable"]))
-        for w, r in res.items():
-            if isinstance(r, dict) and (r.get("failed") or r.get("errors")):
-                print("%s %s: %s errors; first: %s" % (name, w, r.get("errors", "-"),
-                                                      (r.get("failed") or r.get("first_error", ""))[:200]))
+    bc.print_failures("S3", fog, moto)
     document["rows"] = rows_for(fog if "unavailable" not in fog else {}, moto if "unavailable" not in moto else {}, md5)
     bc.print_table(document["rows"])
     print(bc.noise_note(before, after))

@@ -112,34 +112,17 @@ def main():
 
     before = bc.machine_state()
     document = {"machine_before": before, "connections": args.connections, "message_size": args.message_size}
-    server = bc.start_fogbank(fogbank)
-    try:
-        print("fogbank on port %d" % server.port, flush=True)
-        document["fogbank"] = run_server(server, load, args, args.duration, args.iterations)
-    finally:
-        server.close()
-    document["moto"] = {}
-    if moto_bin:
-        server = bc.start_moto(moto_bin)
-        try:
-            print("moto_server on port %d" % server.port, flush=True)
-            document["moto"] = run_server(server, load, args, args.moto_duration, args.moto_iterations)
-        finally:
-            server.close()
+    fog, moto = bc.measure_side_by_side(
+        fogbank, moto_bin,
+        lambda server, name: run_server(server, load, args,
+                                        args.duration if name == "fogbank" else args.moto_duration,
+                                        args.iterations if name == "fogbank" else args.moto_iterations))
+    document["fogbank"], document["moto"] = fog, moto
     after = bc.machine_state()
     document["machine_after"] = after
 
     print()
-    fog, moto = document["fogbank"], document["moto"]
-    for name, res in (("fogbank", fog), ("moto", moto)):
-        if "unavailable" in res:
-            print("%s: SQS unavailable (%s)" % (name, res["unavailable"]))
-        for w, r in res.items():
-            if isinstance(r, dict) and (r.get("failed") or r.get("errors")):
-                print("%s %s: %s errors; first: %s" % (name, w, r.get("errors", "-"),
-                                                      (r.get("failed") or r.get("first_error", ""))[:200]))
-            if isinstance(r, dict) and r.get("drained"):
-                print("%s %s: the queue ran dry before the end (rate is over the shorter time)" % (name, w))
+    bc.print_failures("SQS", fog, moto)
     document["rows"] = rows_for(fog if "unavailable" not in fog else {}, moto if "unavailable" not in moto else {})
     bc.print_table(document["rows"])
     print(bc.noise_note(before, after))
