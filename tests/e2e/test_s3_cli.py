@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.request
 import uuid
@@ -114,6 +115,10 @@ class S3CliTest(fh.FogbankTestCase):
                 os.makedirs(os.path.dirname(p), exist_ok=True)
                 with open(p, "wb") as f:
                     f.write(data)
+                # S3's LastModified has one-second resolution: a file written in the same second
+                # as its upload would look newer than the object and be uploaded again.
+                old = time.time() - 60
+                os.utime(p, (old, old))
             out = self.ok("s3", "sync", src, f"s3://{b}/pre/")
             self.assertEqual(out.count("upload:"), len(files), out)
             # Second sync: nothing to do.
