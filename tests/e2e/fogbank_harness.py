@@ -15,9 +15,11 @@ Typical use, one server per TestCase class:
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import hashlib
 import hmac
+import itertools
 import http.client
 import json
 import os
@@ -34,6 +36,7 @@ import time
 import unittest
 import urllib.parse
 import urllib.request
+import uuid
 import xml.etree.ElementTree as ET
 
 DEFAULT_BIN = "/work/main/build/server/fogbank"
@@ -549,6 +552,22 @@ def signed_raw_sts(server: FogbankServer, action="GetCallerIdentity", extra_head
 
 
 # ---------------------------------------------------------------------- TestCase base
+
+_bucket_counter = itertools.count()
+
+
+def unique_bucket(tag="b"):
+    """A bucket name no other test, test class or parallel test process uses."""
+    return f"fb-{tag}-{os.getpid()}-{next(_bucket_counter)}-{uuid.uuid4().hex[:6]}"
+
+
+def md5_hex(data):
+    return hashlib.md5(data).hexdigest()
+
+
+def b64(raw):
+    return base64.b64encode(raw).decode()
+
 
 class FogbankTestCase(unittest.TestCase):
     """Starts one fogbank per TestCase class. Override `server_args` (list of CLI flags)."""

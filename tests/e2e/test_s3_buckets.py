@@ -3,7 +3,6 @@
 virtual-hosted-style addressing (raw signed requests with a Host header)."""
 
 import http.client
-import itertools
 import os
 import sys
 import unittest
@@ -19,11 +18,9 @@ import fogbank_harness as fh  # noqa: E402
 OTHER_KEY = "111111111111"  # with --credentials below: a second account
 OTHER_ACCOUNT = "111111111111"
 
-_counter = itertools.count()
-
 
 def bname(tag="b"):
-    return f"fb-{tag}-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+    return fh.unique_bucket(tag)
 
 
 class S3BucketTest(fh.FogbankTestCase):

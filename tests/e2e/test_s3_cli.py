@@ -12,7 +12,6 @@ import tempfile
 import time
 import unittest
 import urllib.request
-import uuid
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,7 +23,7 @@ MiB = 1024 * 1024
 
 
 def bname(tag="c"):
-    return f"fb-cli-{tag}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return fh.unique_bucket("cli-" + tag)
 
 
 def tree(root):

@@ -5,12 +5,10 @@ ListParts."""
 
 import concurrent.futures
 import http.client
-import itertools
 import os
 import sys
 import unittest
 import urllib.parse
-import uuid
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -19,11 +17,9 @@ from botocore.exceptions import ClientError  # noqa: E402
 
 import fogbank_harness as fh  # noqa: E402
 
-_counter = itertools.count()
-
 
 def bname(tag="l"):
-    return f"fb-{tag}-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+    return fh.unique_bucket(tag)
 
 
 def utf8_sorted(keys):

@@ -3,9 +3,7 @@
 UploadPartCopy, part replacement, subsets, composite and full-object checksums, conditional
 complete, and boto3's managed transfers."""
 
-import base64
 import hashlib
-import itertools
 import os
 import sys
 import tempfile
@@ -22,15 +20,13 @@ from botocore.exceptions import ClientError  # noqa: E402
 import fogbank_harness as fh  # noqa: E402
 
 MiB = 1024 * 1024
-_counter = itertools.count()
 
 
 def bname(tag="m"):
-    return f"fb-{tag}-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+    return fh.unique_bucket(tag)
 
 
-def md5_hex(data):
-    return hashlib.md5(data).hexdigest()
+md5_hex = fh.md5_hex
 
 
 def multipart_etag(parts):
@@ -41,8 +37,7 @@ def crc32_raw(data):
     return (zlib.crc32(data) & 0xFFFFFFFF).to_bytes(4, "big")
 
 
-def b64(raw):
-    return base64.b64encode(raw).decode()
+b64 = fh.b64
 
 
 class S3MultipartTest(fh.FogbankTestCase):

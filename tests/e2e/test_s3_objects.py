@@ -7,7 +7,6 @@ import base64
 import datetime as dt
 import hashlib
 import http.client
-import itertools
 import os
 import subprocess
 import sys
@@ -29,19 +28,16 @@ from botocore.exceptions import ClientError  # noqa: E402
 import fogbank_harness as fh  # noqa: E402
 
 MiB = 1024 * 1024
-_counter = itertools.count()
 
 
 def bname(tag="o"):
-    return f"fb-{tag}-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+    return fh.unique_bucket(tag)
 
 
-def md5_hex(data):
-    return hashlib.md5(data).hexdigest()
+md5_hex = fh.md5_hex
 
 
-def b64(raw):
-    return base64.b64encode(raw).decode()
+b64 = fh.b64
 
 
 def crc32_b64(data):
