@@ -371,5 +371,50 @@ class S3BucketTest(fh.FogbankTestCase):
         self.assertEqual(fh.strip_ns(fh.ET.fromstring(body).tag), "ListAllMyBucketsResult")
 
 
+class S3BucketSettingsTest(fh.FogbankTestCase):
+    """The read-only bucket settings SDKs and tools probe, and settings fogbank does not have."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.s3c = cls.server.client("s3")
+        cls.bucket = bname("set")
+        cls.s3c.create_bucket(Bucket=cls.bucket)
+
+    def test_acl_is_owner_full_control(self):
+        acl = self.s3c.get_bucket_acl(Bucket=self.bucket)
+        owner = acl["Owner"]["ID"]
+        self.assertEqual(len(owner), 64)
+        self.assertEqual(len(acl["Grants"]), 1)
+        self.assertEqual(acl["Grants"][0]["Permission"], "FULL_CONTROL")
+        self.assertEqual(acl["Grants"][0]["Grantee"]["Type"], "CanonicalUser")
+        self.assertEqual(acl["Grants"][0]["Grantee"]["ID"], owner)
+        self.assertEqual(self.s3c.list_buckets()["Owner"]["ID"], owner)
+
+    def test_no_policy(self):
+        with self.assertRaises(ClientError) as cm:
+            self.s3c.get_bucket_policy(Bucket=self.bucket)
+        self.assertClientError(cm, "NoSuchBucketPolicy", 404)
+
+    def test_default_encryption_is_sse_s3(self):
+        rules = self.s3c.get_bucket_encryption(Bucket=self.bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        self.assertEqual(rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "AES256")
+        self.assertIs(rules[0]["BucketKeyEnabled"], False)
+
+    def test_versioning_is_never_enabled(self):
+        self.assertNotIn("Status", self.s3c.get_bucket_versioning(Bucket=self.bucket))
+
+    def test_unsupported_settings_answer_not_implemented(self):
+        with self.assertRaises(ClientError) as cm:
+            self.s3c.put_bucket_versioning(Bucket=self.bucket,
+                                           VersioningConfiguration={"Status": "Enabled"})
+        self.assertClientError(cm, "NotImplemented", 501)
+
+    def test_settings_of_a_missing_bucket(self):
+        with self.assertRaises(ClientError) as cm:
+            self.s3c.get_bucket_acl(Bucket=bname("missing"))
+        self.assertClientError(cm, "NoSuchBucket", 404)
+
+
 if __name__ == "__main__":
     fh.main()
