@@ -1,9 +1,14 @@
 #include "fogbank/storage/blob.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <map>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "fogbank/storage/keys.hpp"
 
@@ -110,6 +115,117 @@ void BlobWriter::abort() noexcept {
   finished_ = true;
 }
 
+namespace {
+
+std::string read_chunk(const Store& store, Space space, std::string_view prefix, std::uint32_t index) {
+  Status status;
+  std::optional<std::string> chunk = store.get(space, chunk_key(prefix, index), status);
+  if (!status) {
+    throw std::runtime_error("blob: reading chunk " + std::to_string(index) + ": " + status.message());
+  }
+  if (!chunk) {
+    throw std::runtime_error("blob: chunk " + std::to_string(index) + " is missing");
+  }
+  return std::move(*chunk);
+}
+
+/// Ranges spanning more chunks than this are read ahead.
+constexpr std::uint64_t kReadAheadMinChunks = 3;
+
+}  // namespace
+
+/// Reads chunks [first, last] ahead of the consumer on kReaders threads, at most kWindow chunks
+/// past the one it is waiting for. Several reads in flight is what lets a cold read come close to
+/// the disk's throughput; one at a time manages half of it.
+class BlobReader::ReadAhead {
+ public:
+  ReadAhead(const Store& store, Space space, std::string prefix, std::uint32_t first, std::uint32_t last)
+      : store_(store), space_(space), prefix_(std::move(prefix)), wanted_(first), next_(first), last_(last) {
+    const std::size_t readers = std::min<std::size_t>(kReaders, std::size_t{last} - first + 1);
+    for (std::size_t i = 0; i < readers; ++i) {
+      readers_.emplace_back([this] { run(); });
+    }
+  }
+
+  ~ReadAhead() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    claimable_.notify_all();
+    for (auto& t : readers_) {
+      t.join();
+    }
+  }
+
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+
+  /// Chunk `index`; nullopt when it is not the next one in order (the caller then reads directly).
+  std::optional<std::string> take(std::uint32_t index) {
+    std::unique_lock lock(mutex_);
+    if (index != wanted_ || index > last_) {
+      return std::nullopt;
+    }
+    arrived_.wait(lock, [&] { return fetched_.contains(index); });
+    Fetched got = std::move(fetched_.at(index));
+    fetched_.erase(index);
+    ++wanted_;
+    lock.unlock();
+    claimable_.notify_all();
+    if (got.error) {
+      throw std::runtime_error(*got.error);
+    }
+    return std::move(got.data);
+  }
+
+ private:
+  static constexpr std::size_t kReaders = 4;
+  static constexpr std::uint32_t kWindow = 8;
+
+  struct Fetched {
+    std::string data;
+    std::optional<std::string> error;
+  };
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      claimable_.wait(lock, [&] { return stopping_ || next_ > last_ || next_ - wanted_ < kWindow; });
+      if (stopping_ || next_ > last_) {
+        return;
+      }
+      const std::uint32_t index = next_++;
+      lock.unlock();
+      Fetched got;
+      try {
+        got.data = read_chunk(store_, space_, prefix_, index);
+      } catch (const std::exception& e) {
+        got.error = e.what();
+      }
+      lock.lock();
+      fetched_.emplace(index, std::move(got));
+      arrived_.notify_all();
+      if (index == last_) {
+        return;
+      }
+    }
+  }
+
+  const Store& store_;
+  Space space_;
+  std::string prefix_;
+  std::uint32_t wanted_;  // the next chunk the consumer takes
+  std::uint64_t next_;    // the next chunk a reader claims (64-bit: may pass last_ = UINT32_MAX)
+  std::uint32_t last_;
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::condition_variable claimable_;
+  std::map<std::uint32_t, Fetched> fetched_;
+  bool stopping_ = false;
+  std::vector<std::thread> readers_;  // last: started once everything above exists
+};
+
 BlobReader::BlobReader(const Store& store, Space space, std::string prefix, std::uint64_t offset,
                        std::uint64_t length, std::size_t chunk_size)
     : store_(store),
@@ -118,7 +234,27 @@ BlobReader::BlobReader(const Store& store, Space space, std::string prefix, std:
       pos_(offset),
       end_(length > std::numeric_limits<std::uint64_t>::max() - offset ? std::numeric_limits<std::uint64_t>::max()
                                                                        : offset + length),
-      chunk_size_(effective_chunk_size(chunk_size)) {}
+      chunk_size_(effective_chunk_size(chunk_size)) {
+  const std::uint64_t first = pos_ / chunk_size_;
+  const std::uint64_t last = end_ > pos_ ? (end_ - 1) / chunk_size_ : first;
+  if (end_ != std::numeric_limits<std::uint64_t>::max() && last - first + 1 >= kReadAheadMinChunks &&
+      last <= std::numeric_limits<std::uint32_t>::max()) {
+    read_ahead_ = std::make_unique<ReadAhead>(store_, space_, prefix_, static_cast<std::uint32_t>(first),
+                                              static_cast<std::uint32_t>(last));
+  }
+}
+
+BlobReader::~BlobReader() = default;
+
+std::string BlobReader::load(std::uint32_t index) {
+  if (read_ahead_) {
+    if (auto chunk = read_ahead_->take(index)) {
+      return std::move(*chunk);
+    }
+    read_ahead_.reset();
+  }
+  return read_chunk(store_, space_, prefix_, index);
+}
 
 std::size_t BlobReader::read(char* buf, std::size_t n) {
   std::size_t copied = 0;
@@ -128,16 +264,7 @@ std::size_t BlobReader::read(char* buf, std::size_t n) {
       throw std::runtime_error("blob: offset beyond the last possible chunk");
     }
     if (index != chunk_index_ || chunk_.empty()) {
-      Status status;
-      std::optional<std::string> chunk =
-          store_.get(space_, chunk_key(prefix_, static_cast<std::uint32_t>(index)), status);
-      if (!status) {
-        throw std::runtime_error("blob: reading chunk " + std::to_string(index) + ": " + status.message());
-      }
-      if (!chunk) {
-        throw std::runtime_error("blob: chunk " + std::to_string(index) + " is missing");
-      }
-      chunk_ = std::move(*chunk);
+      chunk_ = load(static_cast<std::uint32_t>(index));
       chunk_index_ = static_cast<std::uint32_t>(index);
     }
     auto within = static_cast<std::size_t>(pos_ % chunk_size_);

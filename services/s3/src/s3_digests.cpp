@@ -1,6 +1,12 @@
 // Body digests for uploads: MD5 for ETags and Content-MD5, and S3's flexible checksums, sent as
 // a header (x-amz-checksum-crc32: <base64>) or as an aws-chunked trailer (x-amz-trailer names it).
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <thread>
+
 #include "fogbank/protocol/crypto.hpp"
 #include "fogbank/s3/checksum.hpp"
 #include "s3_internal.hpp"
@@ -15,6 +21,115 @@ AwsError unsupported_algorithm() {
                   "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
 }
 
+/// Hashes the rest of a stream on a thread of its own. MD5 (the ETag) runs at ~800 MB/s on one
+/// core and cannot be split, so it is the floor of a large upload; hashing beside the thread that
+/// reads the socket and writes RocksDB, instead of on it, lets the two overlap. Bytes are copied
+/// into 1 MiB blocks; at most kMaxQueuedBlocks wait, after which push() blocks, so memory stays
+/// bounded when the client sends faster than MD5 goes.
+class DigestWorker {
+ public:
+  explicit DigestWorker(std::function<void(std::string_view)> hash)
+      : hash_(std::move(hash)), thread_([this] { run(); }) {}
+
+  ~DigestWorker() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    work_ready_.notify_one();
+    thread_.join();
+  }
+
+  DigestWorker(const DigestWorker&) = delete;
+  DigestWorker& operator=(const DigestWorker&) = delete;
+
+  void push(std::string_view data) {
+    while (!data.empty()) {
+      if (filling_.capacity() < kBlockBytes) {
+        filling_.reserve(kBlockBytes);
+      }
+      const std::size_t n = std::min(data.size(), kBlockBytes - filling_.size());
+      filling_.append(data.substr(0, n));
+      data.remove_prefix(n);
+      if (filling_.size() == kBlockBytes) {
+        submit();
+      }
+    }
+  }
+
+  /// Waits until every byte pushed has been hashed.
+  void drain() {
+    if (!filling_.empty()) {
+      submit();
+    }
+    std::unique_lock lock(mutex_);
+    space_ready_.wait(lock, [&] { return queue_.empty() && !hashing_; });
+    if (failure_) {
+      std::rethrow_exception(failure_);
+    }
+  }
+
+ private:
+  static constexpr std::size_t kBlockBytes = 1 << 20;
+  static constexpr std::size_t kMaxQueuedBlocks = 8;
+
+  void submit() {
+    std::unique_lock lock(mutex_);
+    space_ready_.wait(lock, [&] { return queue_.size() < kMaxQueuedBlocks; });
+    queue_.push_back(std::move(filling_));
+    if (!spare_.empty()) {
+      filling_ = std::move(spare_.back());
+      spare_.pop_back();
+    } else {
+      filling_ = std::string();
+    }
+    filling_.clear();
+    lock.unlock();
+    work_ready_.notify_one();
+  }
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) {
+        return;  // stopping, and nothing left
+      }
+      std::string block = std::move(queue_.front());
+      queue_.pop_front();
+      hashing_ = true;
+      lock.unlock();
+      try {
+        if (!failure_) {
+          hash_(block);
+        }
+      } catch (...) {
+        failure_ = std::current_exception();  // read by drain() after hashing_ is cleared
+      }
+      lock.lock();
+      hashing_ = false;
+      spare_.push_back(std::move(block));
+      space_ready_.notify_one();
+    }
+  }
+
+  std::function<void(std::string_view)> hash_;
+  std::string filling_;  // producer side only
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::condition_variable space_ready_;
+  std::deque<std::string> queue_;
+  std::vector<std::string> spare_;  // hashed blocks, reused so a stream allocates a few blocks only
+  bool hashing_ = false;
+  bool stopping_ = false;
+  std::exception_ptr failure_;
+  std::thread thread_;  // last: started once everything above exists
+};
+
+/// The first MiB of a body is hashed on the request's thread: a thread per small upload would
+/// cost more than it saves.
+constexpr std::uint64_t kHashInlineBytes = 1 << 20;
+
 }  // namespace
 
 struct PayloadDigests::Impl {
@@ -23,6 +138,10 @@ struct PayloadDigests::Impl {
   std::optional<Checksum> checksum;
   std::optional<std::string> expected;     // raw digest from a header
   std::string trailer;                     // header name of a trailing checksum
+  std::uint64_t md5_inline = 0;
+  // Only MD5 moves to the worker: the CRCs are several times faster and keep the request's thread
+  // busy while MD5 runs, so the worker's core does nothing but MD5.
+  std::unique_ptr<DigestWorker> md5_worker;  // last: stopped before the digest it updates goes
 };
 
 PayloadDigests::PayloadDigests(const Call& c, std::string_view upload_algorithm, bool default_crc64)
@@ -95,13 +214,25 @@ PayloadDigests::~PayloadDigests() = default;
 PayloadDigests::PayloadDigests(PayloadDigests&&) noexcept = default;
 
 void PayloadDigests::update(std::string_view data) {
-  impl_->md5.update(data);
-  if (impl_->checksum) {
-    impl_->checksum->update(data);
+  Impl& d = *impl_;
+  if (d.checksum) {
+    d.checksum->update(data);
+  }
+  if (d.md5_worker) {
+    d.md5_worker->push(data);
+    return;
+  }
+  d.md5.update(data);
+  d.md5_inline += data.size();
+  if (d.md5_inline >= kHashInlineBytes) {
+    d.md5_worker = std::make_unique<DigestWorker>([&md5 = d.md5](std::string_view block) { md5.update(block); });
   }
 }
 
 void PayloadDigests::verify(const Call& c) {
+  if (impl_->md5_worker) {
+    impl_->md5_worker->drain();
+  }
   auto digest = impl_->md5.finish();
   std::string raw(reinterpret_cast<const char*>(digest.data()), digest.size());
   if (impl_->content_md5 && *impl_->content_md5 != raw) {

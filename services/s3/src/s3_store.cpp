@@ -1,5 +1,7 @@
 #include "s3_store.hpp"
 
+#include <chrono>
+#include <cstdint>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -238,7 +240,18 @@ void BlobStore::Writer::abort() noexcept {
 }
 
 std::unique_ptr<BlobStore::Writer> BlobStore::new_writer() {
-  return std::make_unique<Writer>(*this, protocol::hex(protocol::random_bytes(12)));
+  // Time first, then randomness: new chunks sort after older ones, so each flush's keys land at
+  // the end of the data space and compaction merges them with the newest file only, instead of
+  // rewriting every chunk reference (random ids made every flush overlap the whole space).
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::string id;
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    id.push_back(static_cast<char>((static_cast<std::uint64_t>(micros) >> shift) & 0xFF));
+  }
+  id += protocol::random_bytes(4);
+  return std::make_unique<Writer>(*this, protocol::hex(id));
 }
 
 BlobStore::Reader::Reader(BlobStore& owner, std::vector<Segment> segments, std::uint64_t offset,

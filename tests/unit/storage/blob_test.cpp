@@ -230,5 +230,33 @@ TEST(BlobTest, LargeBlobWithSmallChunks) {
   EXPECT_EQ(read_all(*store, "big", kSize - 70000, 70000, kSmallChunk, 8192), pattern(kSize - 70000, 70000));
 }
 
+TEST(BlobTest, ReadAheadStopsWhenTheReaderIsDropped) {
+  // Long ranges are read ahead on helper threads; a reader abandoned after its first bytes (a
+  // client that hangs up) must stop them without waiting for the rest of the blob.
+  auto store = open_memory();
+  write_blob(*store, "ahead", 40 * kChunk, kChunk);
+  for (int round = 0; round < 20; ++round) {
+    BlobReader reader(*store, Space::kS3Data, "ahead", 0, 40 * kChunk, kChunk);
+    std::vector<char> buf(10);
+    ASSERT_EQ(reader.read(buf.data(), buf.size()), buf.size());
+    EXPECT_EQ(std::string(buf.data(), buf.size()), pattern(0, buf.size()));
+  }
+}
+
+TEST(BlobTest, ReadAheadReportsAMissingChunkWhenItIsReached) {
+  auto store = open_memory();
+  write_blob(*store, "holed", 10 * kChunk, kChunk);
+  ASSERT_TRUE(store->del(Space::kS3Data, KeyBuilder().raw("holed").u32(6).key()).is_ok());
+  BlobReader reader(*store, Space::kS3Data, "holed", 0, 10 * kChunk, kChunk);
+  std::string got;
+  std::vector<char> buf(kChunk);
+  for (int i = 0; i < 6; ++i) {
+    const std::size_t n = reader.read(buf.data(), buf.size());
+    got.append(buf.data(), n);
+  }
+  EXPECT_EQ(got, pattern(0, 6 * kChunk));  // everything before the hole arrives intact
+  EXPECT_THROW(reader.read(buf.data(), buf.size()), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace fogbank::storage

@@ -44,15 +44,24 @@ class BlobWriter {
   bool finished_ = false;
 };
 
-/// Reads [offset, offset+length) of a blob sequentially, one chunk in memory at a time.
+/// Reads [offset, offset+length) of a blob sequentially. A range of a few chunks is read one
+/// chunk at a time; a longer one is read ahead on a helper thread (a bounded number of chunks),
+/// so the disk reads of the next chunks overlap sending this one.
 class BlobReader {
  public:
   BlobReader(const Store& store, Space space, std::string prefix, std::uint64_t offset,
              std::uint64_t length, std::size_t chunk_size = kDefaultChunkSize);
+  ~BlobReader();
+  BlobReader(const BlobReader&) = delete;
+  BlobReader& operator=(const BlobReader&) = delete;
   /// Copies up to n bytes; returns 0 at the end. A missing chunk throws std::runtime_error.
   std::size_t read(char* buf, std::size_t n);
 
  private:
+  class ReadAhead;
+  std::string load(std::uint32_t index);
+
+  std::unique_ptr<ReadAhead> read_ahead_;
   const Store& store_;
   Space space_;
   std::string prefix_;
