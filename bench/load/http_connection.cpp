@@ -171,8 +171,7 @@ void HttpConnection::consume_body(std::uint64_t n, std::string* keep) {
   }
 }
 
-void HttpConnection::send_head(const protocol::RequestHead& head) {
-  ensure_connected();
+std::string head_bytes(const protocol::RequestHead& head) {
   std::string wire;
   wire.reserve(1024);
   wire += head.method;
@@ -186,7 +185,26 @@ void HttpConnection::send_head(const protocol::RequestHead& head) {
     wire += "\r\n";
   }
   wire += "\r\n";
-  send_all(wire);
+  return wire;
+}
+
+std::string request_bytes(const protocol::RequestHead& head, std::string_view body) {
+  std::string wire = head_bytes(head);
+  wire += body;
+  return wire;
+}
+
+namespace {
+
+/// Bodies up to this size go out in the same send() as the head, as Python's http.client and
+/// most SDKs do: one segment instead of two for the server to receive.
+constexpr std::size_t kCoalesceBodyBytes = 64 * 1024;
+
+}  // namespace
+
+void HttpConnection::send_head(const protocol::RequestHead& head) {
+  ensure_connected();
+  send_all(head_bytes(head));
 }
 
 void HttpConnection::send_body(std::string_view piece) { send_all(piece); }
@@ -280,9 +298,14 @@ Reply HttpConnection::round_trip(const protocol::RequestHead& head, std::string_
   for (int attempt = 0;; ++attempt) {
     const bool reused = fd_ >= 0;
     try {
-      send_head(head);
-      if (!body.empty()) {
-        send_body(body);
+      if (!body.empty() && body.size() <= kCoalesceBodyBytes) {
+        ensure_connected();
+        send_all(request_bytes(head, body));
+      } else {
+        send_head(head);
+        if (!body.empty()) {
+          send_body(body);
+        }
       }
       return read_reply(keep_body);
     } catch (const std::runtime_error&) {

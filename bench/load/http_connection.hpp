@@ -22,6 +22,11 @@ struct Reply {
   std::uint64_t body_bytes = 0; ///< bytes of body received (kept or not)
 };
 
+/// The request line and headers of `head`, ending with the blank line.
+std::string head_bytes(const protocol::RequestHead& head);
+/// head_bytes(head) followed by `body`: the whole request as it goes on the wire.
+std::string request_bytes(const protocol::RequestHead& head, std::string_view body);
+
 class HttpConnection {
  public:
   HttpConnection(std::string host, std::uint16_t port);

@@ -15,6 +15,7 @@
 
 #include "fogbank/protocol/crypto.hpp"
 #include "fogbank/protocol/sigv4.hpp"
+#include "event_client.hpp"
 #include "histogram.hpp"
 #include "http_connection.hpp"
 
@@ -231,6 +232,60 @@ Json run_timed(const Config& config, const Operation& op) {
   return result_json(config, total, seconds_between(measure_from, std::max(total.finished, measure_from)));
 }
 
+/// What an event-loop operation does: the request bytes for (connection, iteration), and the check
+/// of its reply (throws on a wrong one).
+using RequestBytes = std::function<std::string(int connection, std::uint64_t iteration)>;
+using CheckReply = std::function<OpResult(const Reply& reply)>;
+
+/// run_timed for single-request operations, with every connection on one event-loop thread
+/// (event_client.hpp says why): same warm-up, window and report.
+Json run_timed_evented(const Config& config, const RequestBytes& request, const CheckReply& check) {
+  const Clock::time_point start = Clock::now();
+  const auto warmup = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config.warmup_s));
+  const auto duration = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config.duration_s));
+  const Clock::time_point measure_from = start + warmup;
+  const Clock::time_point end = measure_from + duration;
+
+  Tally total;
+  std::vector<std::uint64_t> successes(static_cast<std::size_t>(config.connections));
+  std::vector<std::uint64_t> failures(static_cast<std::size_t>(config.connections));
+  EventClient client(config.host, config.port, config.connections);
+  const auto record_error = [&](int c, const std::string& what) {
+    ++total.errors;
+    if (total.first_error.empty()) {
+      total.first_error = what;
+    }
+    const auto i = static_cast<std::size_t>(c);
+    return !(successes[i] == 0 && ++failures[i] >= kMaxErrorsWithoutSuccess);
+  };
+  client.run(
+      [&](int c, std::uint64_t i) -> std::optional<std::string> {
+        if (Clock::now() >= end) {
+          return std::nullopt;
+        }
+        return request(c, i);
+      },
+      [&](int c, std::uint64_t, Reply reply, Clock::time_point sent) {
+        const Clock::time_point now = Clock::now();
+        try {
+          const OpResult r = check(reply);
+          ++successes[static_cast<std::size_t>(c)];
+          if (sent >= measure_from) {
+            total.latency.record(nanos_between(sent, now));
+            ++total.ops;
+            total.items += r.items;
+            total.bytes += r.bytes;
+          }
+        } catch (const std::exception& e) {
+          record_error(c, e.what());
+        }
+        total.finished = now;
+      },
+      record_error);
+  total.connects = client.connects();
+  return result_json(config, total, seconds_between(measure_from, std::max(total.finished, measure_from)));
+}
+
 /// Runs `task(connection_index, conn)` once on each of `connections` threads (untimed setup).
 void run_setup(const Config& config, int connections, const std::function<void(int, HttpConnection&)>& task) {
   std::vector<std::thread> threads;
@@ -272,13 +327,18 @@ std::string object_target(const Config& config, std::string_view key) {
 Json s3_put(const Config& config) {
   const std::string body = pattern(static_cast<std::size_t>(config.object_size));
   const std::string body_hash = protocol::hex(protocol::sha256(body));
-  return run_timed(config, [&](HttpConnection& conn, int c, std::uint64_t i) {
-    RequestFactory factory(config, conn.authority());
-    const auto head = factory.s3("PUT", object_target(config, "c" + std::to_string(c) + "/" + std::to_string(i)),
-                                 body.size(), body_hash);
-    expect_ok(conn.round_trip(head, body));
-    return OpResult{1, body.size()};
-  });
+  RequestFactory factory(config, config.host + ":" + std::to_string(config.port));
+  return run_timed_evented(
+      config,
+      [&](int c, std::uint64_t i) {
+        const auto head = factory.s3("PUT", object_target(config, "c" + std::to_string(c) + "/" + std::to_string(i)),
+                                     body.size(), body_hash);
+        return request_bytes(head, body);
+      },
+      [&](const Reply& reply) {
+        expect_ok(reply);
+        return OpResult{1, body.size()};
+      });
 }
 
 Json s3_get(const Config& config) {
@@ -296,16 +356,20 @@ Json s3_get(const Config& config) {
   for (int c = 0; c < config.connections; ++c) {
     rngs.emplace_back(static_cast<unsigned>(c + 1));
   }
-  return run_timed(config, [&](HttpConnection& conn, int c, std::uint64_t) {
-    RequestFactory factory(config, conn.authority());
-    const int n = static_cast<int>(rngs[static_cast<std::size_t>(c)]() % static_cast<unsigned>(config.objects));
-    const auto head = factory.s3("GET", object_target(config, key_of(n)), 0, sigv4::kEmptySha256);
-    const Reply reply = expect_ok(conn.round_trip(head, {}));
-    if (reply.body != body) {
-      throw std::runtime_error("GET returned a different body (" + std::to_string(reply.body.size()) + " bytes)");
-    }
-    return OpResult{1, reply.body_bytes};
-  });
+  RequestFactory factory(config, config.host + ":" + std::to_string(config.port));
+  return run_timed_evented(
+      config,
+      [&](int c, std::uint64_t) {
+        const int n = static_cast<int>(rngs[static_cast<std::size_t>(c)]() % static_cast<unsigned>(config.objects));
+        return request_bytes(factory.s3("GET", object_target(config, key_of(n)), 0, sigv4::kEmptySha256), {});
+      },
+      [&](const Reply& reply) {
+        expect_ok(reply);
+        if (reply.body != body) {
+          throw std::runtime_error("GET returned a different body (" + std::to_string(reply.body.size()) + " bytes)");
+        }
+        return OpResult{1, reply.body_bytes};
+      });
 }
 
 /// One large object, streamed: bounded client memory (one 1 MiB piece) whatever its size.

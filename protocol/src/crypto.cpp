@@ -1,10 +1,11 @@
 #include "fogbank/protocol/crypto.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <initializer_list>
+#include <memory>
 #include <stdexcept>
 
 namespace fogbank::protocol {
@@ -51,20 +52,60 @@ int base64_value(char c) {
   throw std::runtime_error(std::string("OpenSSL failure: ") + what);
 }
 
-template <std::size_t N>
-std::array<std::uint8_t, N> digest(const EVP_MD* md, std::string_view data) {
-  std::array<std::uint8_t, N> out{};
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 || len != N) {
-    crypto_failure("EVP_Digest");
-  }
-  return out;
-}
-
 struct MdCtxDeleter {
   void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
 };
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+
+// OpenSSL 3 looks an algorithm up in its provider store (under a lock) on every EVP_sha256()-style
+// call, and HMAC() sets up a MAC context each time: per request that cost more than the hashing
+// of SigV4's few short strings. Algorithms are fetched once, and one-shot digests reuse a context
+// per thread.
+const EVP_MD* fetched_md(const char* name) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (md == nullptr) {
+    crypto_failure("EVP_MD_fetch");
+  }
+  return md;  // kept for the life of the process
+}
+
+const EVP_MD* sha256_md() {
+  static const EVP_MD* md = fetched_md("SHA256");
+  return md;
+}
+
+const EVP_MD* md5_md() {
+  static const EVP_MD* md = fetched_md("MD5");
+  return md;
+}
+
+EVP_MD_CTX* thread_digest_ctx() {
+  thread_local MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx) {
+    crypto_failure("EVP_MD_CTX_new");
+  }
+  return ctx.get();
+}
+
+/// Digest of the concatenation of `parts`, on this thread's reusable context.
+template <std::size_t N>
+std::array<std::uint8_t, N> digest(const EVP_MD* md, std::initializer_list<std::string_view> parts) {
+  EVP_MD_CTX* ctx = thread_digest_ctx();
+  if (EVP_DigestInit_ex2(ctx, md, nullptr) != 1) {
+    crypto_failure("EVP_DigestInit_ex2");
+  }
+  for (std::string_view part : parts) {
+    if (!part.empty() && EVP_DigestUpdate(ctx, part.data(), part.size()) != 1) {
+      crypto_failure("EVP_DigestUpdate");
+    }
+  }
+  std::array<std::uint8_t, N> out{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx, out.data(), &len) != 1 || len != N) {
+    crypto_failure("EVP_DigestFinal_ex");
+  }
+  return out;
+}
 
 MdCtxPtr new_digest_ctx(const EVP_MD* md) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
@@ -99,23 +140,29 @@ std::array<std::uint8_t, N> digest_finish(MdCtxPtr& ctx) {
 
 }  // namespace
 
-Sha256Digest sha256(std::string_view data) { return digest<32>(EVP_sha256(), data); }
+Sha256Digest sha256(std::string_view data) { return digest<32>(sha256_md(), {data}); }
 
-Md5Digest md5(std::string_view data) { return digest<16>(EVP_md5(), data); }
+Md5Digest md5(std::string_view data) { return digest<16>(md5_md(), {data}); }
 
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
-  Sha256Digest out{};
-  unsigned int len = 0;
-  // HMAC() is deprecated only for its low-level context API; the one-shot form is fine in 3.x.
-  static const unsigned char kEmpty = 0;
-  const auto* key_ptr = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
-  const auto* data_ptr = data.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(data.data());
-  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), data_ptr, data.size(), out.data(),
-           &len) == nullptr ||
-      len != out.size()) {
-    crypto_failure("HMAC");
+  // RFC 2104 over SHA-256 (64-byte blocks): H((K ^ opad) || H((K ^ ipad) || data)).
+  constexpr std::size_t kBlock = 64;
+  std::array<char, kBlock> padded{};
+  if (key.size() > kBlock) {
+    const Sha256Digest hashed = sha256(key);
+    std::copy(hashed.begin(), hashed.end(), padded.begin());
+  } else {
+    std::copy(key.begin(), key.end(), padded.begin());
   }
-  return out;
+  std::array<char, kBlock> inner_pad{};
+  std::array<char, kBlock> outer_pad{};
+  for (std::size_t i = 0; i < kBlock; ++i) {
+    inner_pad[i] = static_cast<char>(padded[i] ^ 0x36);
+    outer_pad[i] = static_cast<char>(padded[i] ^ 0x5c);
+  }
+  const Sha256Digest inner = digest<32>(sha256_md(), {std::string_view(inner_pad.data(), kBlock), data});
+  return digest<32>(sha256_md(), {std::string_view(outer_pad.data(), kBlock),
+                                  std::string_view(reinterpret_cast<const char*>(inner.data()), inner.size())});
 }
 
 std::string hex(std::string_view bytes) {
@@ -262,7 +309,7 @@ struct Sha256::Impl {
   MdCtxPtr ctx;
 };
 
-Sha256::Sha256() : impl_(std::make_unique<Impl>(Impl{new_digest_ctx(EVP_sha256())})) {}
+Sha256::Sha256() : impl_(std::make_unique<Impl>(Impl{new_digest_ctx(sha256_md())})) {}
 Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
@@ -280,7 +327,7 @@ struct Md5::Impl {
   MdCtxPtr ctx;
 };
 
-Md5::Md5() : impl_(std::make_unique<Impl>(Impl{new_digest_ctx(EVP_md5())})) {}
+Md5::Md5() : impl_(std::make_unique<Impl>(Impl{new_digest_ctx(md5_md())})) {}
 Md5::~Md5() = default;
 Md5::Md5(Md5&&) noexcept = default;
 Md5& Md5::operator=(Md5&&) noexcept = default;

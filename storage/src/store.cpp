@@ -119,7 +119,9 @@ rocksdb::ColumnFamilyOptions space_cf_options(Space space,
     cf.write_buffer_size = kObjectWriteBufferBytes;
     cf.max_write_buffer_number = 3;
     cf.enable_blob_files = true;
-    cf.min_blob_size = 4096;
+    // Small objects stay inline in the table files: as blobs, garbage collection re-read them one
+    // pread each whenever compaction moved their references.
+    cf.min_blob_size = 64 << 10;
     cf.blob_file_size = 64ULL << 20;
     // Blob ids start with their creation time, so new chunk references sort last: small files
     // let compaction merge a flush with the few files its keys overlap, not the whole space.
@@ -291,6 +293,9 @@ std::unique_ptr<Store> Store::open(const Options& options, Status& status) {
   db_options.max_total_wal_size = kMaxTotalWalBytes;
   db_options.max_open_files = kMaxOpenFiles;
   db_options.max_background_jobs = 2;
+  // Concurrent writers (one per I/O thread) overlap the WAL append of one group with the
+  // memtable insert of the previous one.
+  db_options.enable_pipelined_write = true;
   db_options.keep_log_file_num = 2;
   db_options.max_log_file_size = 1 << 20;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
