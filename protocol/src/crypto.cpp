@@ -4,6 +4,8 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <stdexcept>
@@ -264,7 +266,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-std::string random_bytes(std::size_t n) {
+namespace {
+
+std::string secret_bytes(std::size_t n) {
   std::string out(n, '\0');
   std::size_t pos = 0;
   while (pos < n) {
@@ -278,14 +282,59 @@ std::string random_bytes(std::size_t n) {
   return out;
 }
 
-std::string random_upper_alnum(std::size_t n) {
+/// xoshiro256** (Blackman and Vigna), seeded per thread from the DRBG: 2^256 - 1 period, so ids
+/// drawn from it do not repeat in practice, and threads never share a sequence.
+class IdGenerator {
+ public:
+  IdGenerator() {
+    const std::string seed = secret_bytes(sizeof state_);
+    std::memcpy(state_.data(), seed.data(), sizeof state_);
+    if (state_[0] == 0 && state_[1] == 0 && state_[2] == 0 && state_[3] == 0) {
+      state_[0] = 1;  // the one state the generator cannot leave
+    }
+  }
+
+  std::uint64_t next() {
+    const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
+    const std::uint64_t t = state_[1] << 17;
+    state_[2] ^= state_[0];
+    state_[3] ^= state_[1];
+    state_[1] ^= state_[2];
+    state_[0] ^= state_[3];
+    state_[2] ^= t;
+    state_[3] = rotl(state_[3], 45);
+    return result;
+  }
+
+ private:
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  std::array<std::uint64_t, 4> state_{};
+};
+
+std::string identifier_bytes(std::size_t n) {
+  thread_local IdGenerator generator;
+  std::string out(n, '\0');
+  for (std::size_t pos = 0; pos < n; pos += 8) {
+    const std::uint64_t word = generator.next();
+    std::memcpy(out.data() + pos, &word, std::min<std::size_t>(8, n - pos));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string random_bytes(std::size_t n, Randomness kind) {
+  return kind == Randomness::kSecret ? secret_bytes(n) : identifier_bytes(n);
+}
+
+std::string random_upper_alnum(std::size_t n, Randomness kind) {
   constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   std::string out;
   out.reserve(n);
   // Rejection sampling keeps the distribution uniform: 252 = 7 * 36.
   constexpr unsigned kLimit = 252;
   while (out.size() < n) {
-    std::string buf = random_bytes((n - out.size()) * 2);
+    std::string buf = random_bytes((n - out.size()) * 2, kind);
     for (char c : buf) {
       auto b = static_cast<unsigned char>(c);
       if (b < kLimit && out.size() < n) {
@@ -296,8 +345,8 @@ std::string random_upper_alnum(std::size_t n) {
   return out;
 }
 
-std::string random_uuid() {
-  std::string b = random_bytes(16);
+std::string random_uuid(Randomness kind) {
+  std::string b = random_bytes(16, kind);
   b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | 0x40);
   b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3f) | 0x80);
   std::string h = hex(b);

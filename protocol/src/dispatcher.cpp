@@ -434,7 +434,8 @@ Response Dispatcher::generic_error(int status, std::string_view code, std::strin
 }
 
 std::string Dispatcher::new_request_id(WireProtocol protocol) {
-  return protocol == WireProtocol::kRestXml ? random_upper_alnum(16) : random_uuid();
+  return protocol == WireProtocol::kRestXml ? random_upper_alnum(16, Randomness::kIdentifier)
+                                            : random_uuid(Randomness::kIdentifier);
 }
 
 void add_request_id_headers(Response& response, WireProtocol protocol, std::string_view request_id) {

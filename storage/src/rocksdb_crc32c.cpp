@@ -13,6 +13,7 @@
 
 #include <isa-l/crc.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -59,25 +60,32 @@ std::uint32_t multiply(std::uint32_t a, std::uint32_t b) {
   return product;
 }
 
-/// x^(8·bytes) mod P: appending `bytes` zero bytes multiplies a register by this.
-std::uint32_t x_pow_8n(std::size_t bytes) {
-  constexpr std::uint32_t kX8 = kOne >> 8;  // x^8 (below the polynomial's degree, so already reduced)
-  std::uint32_t power = kX8;
-  std::uint32_t result = kOne;
-  for (; bytes != 0; bytes >>= 1) {
-    if (bytes & 1) {
-      result = multiply(power, result);
+/// x^(8·2^k) mod P for k = 0..63: appending 2^k zero bytes multiplies a register by entry k.
+/// RocksDB combines CRCs on every WAL write, so a combine costs popcount(bytes) products, not
+/// a square-and-multiply chain.
+const std::array<std::uint32_t, 64>& zero_byte_powers() {
+  static const std::array<std::uint32_t, 64> powers = [] {
+    std::array<std::uint32_t, 64> p{};
+    p[0] = kOne >> 8;  // x^8 (below the polynomial's degree, so already reduced)
+    for (std::size_t k = 1; k < p.size(); ++k) {
+      p[k] = multiply(p[k - 1], p[k - 1]);
     }
-    power = multiply(power, power);
-  }
-  return result;
+    return p;
+  }();
+  return powers;
 }
 
 }  // namespace
 
 std::uint32_t Crc32cCombine(std::uint32_t crc1, std::uint32_t crc2, std::size_t crc2len) {
   // With init = xorout = all ones the complements cancel: crc(A‖B) = crc(A)·x^(8·|B|) ⊕ crc(B).
-  return multiply(crc1, x_pow_8n(crc2len)) ^ crc2;
+  const auto& powers = zero_byte_powers();
+  for (std::size_t k = 0; crc2len != 0; ++k, crc2len >>= 1) {
+    if (crc2len & 1) {
+      crc1 = multiply(crc1, powers[k]);
+    }
+  }
+  return crc1 ^ crc2;
 }
 
 }  // namespace rocksdb::crc32c

@@ -127,11 +127,14 @@ rocksdb::ColumnFamilyOptions space_cf_options(Space space,
     // let compaction merge a flush with the few files its keys overlap, not the whole space.
     cf.target_file_size_base = 4ULL << 20;
     cf.level0_file_num_compaction_trigger = 8;
-    // Level-0 files here hold chunk references only: many of them cost little, and a burst of
-    // small uploads should not throttle writes while compaction catches up.
+    // Level-0 files here rarely overlap (time-ordered keys), so many of them cost reads little,
+    // and a burst of small uploads should not throttle writes while compaction catches up.
     cf.level0_slowdown_writes_trigger = 40;
     cf.level0_stop_writes_trigger = 56;
     cf.enable_blob_garbage_collection = true;
+    // Object bytes are mostly compressed already (images, archives); compressing them again at
+    // every flush cost CPU that small PUTs need, for little space.
+    cf.compression = rocksdb::kNoCompression;
   }
   return cf;
 }

@@ -360,7 +360,7 @@ std::unique_ptr<BlobStore::Writer> BlobStore::new_writer() {
   for (int shift = 56; shift >= 0; shift -= 8) {
     id.push_back(static_cast<char>((static_cast<std::uint64_t>(micros) >> shift) & 0xFF));
   }
-  id += protocol::random_bytes(4);
+  id += protocol::random_bytes(4, protocol::Randomness::kIdentifier);
   return std::make_unique<Writer>(*this, protocol::hex(id));
 }
 

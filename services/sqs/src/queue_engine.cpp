@@ -620,7 +620,7 @@ SendResult QueueEngine::send(const QueueId& id, SendRequest request) {
   }
   Message m;
   m.seq = next_seq_++;
-  m.id = protocol::random_uuid();
+  m.id = protocol::random_uuid(protocol::Randomness::kIdentifier);
   m.body = std::move(request.body);
   m.attributes = std::move(request.attributes);
   m.system_attributes = std::move(request.system_attributes);

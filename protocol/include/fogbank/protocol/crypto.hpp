@@ -35,12 +35,16 @@ std::string base64_encode(std::string_view bytes);
 /// Strict standard base64 with padding; nullopt on anything else.
 std::optional<std::string> base64_decode(std::string_view text);
 
-/// Cryptographically random bytes.
-std::string random_bytes(std::size_t n);
+/// What random bytes are for. Secrets (keys, tokens, receipt handles) come from OpenSSL's DRBG;
+/// identifiers that only must not repeat (request ids, storage ids) from a per-thread generator
+/// seeded by it, which costs nanoseconds instead of a locked DRBG call and a getpid() each time.
+enum class Randomness { kSecret, kIdentifier };
+
+std::string random_bytes(std::size_t n, Randomness kind = Randomness::kSecret);
 /// Random string over [A-Z0-9] (AWS access key ids, S3 request ids).
-std::string random_upper_alnum(std::size_t n);
+std::string random_upper_alnum(std::size_t n, Randomness kind = Randomness::kSecret);
 /// Random RFC 4122 version-4 UUID, lower case.
-std::string random_uuid();
+std::string random_uuid(Randomness kind = Randomness::kSecret);
 
 /// Incremental SHA-256 / MD5 (for streamed bodies). Move-only.
 class Sha256 {
