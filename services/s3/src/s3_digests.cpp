@@ -71,7 +71,7 @@ class DigestWorker {
 
  private:
   static constexpr std::size_t kBlockBytes = 1 << 20;
-  static constexpr std::size_t kMaxQueuedBlocks = 8;
+  static constexpr std::size_t kMaxQueuedBlocks = 4;
 
   void submit() {
     std::unique_lock lock(mutex_);
