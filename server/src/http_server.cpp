@@ -40,13 +40,20 @@ constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kIoChunk = 256 * 1024;
 constexpr std::size_t kHeadReadBytes = 16 * 1024;
 
+/// The Date header, formatted once per second per thread (every response carries one).
 std::string http_date() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
+  thread_local std::time_t formatted_at = -1;
+  thread_local std::string formatted;
+  const std::time_t t = std::time(nullptr);
+  if (t != formatted_at) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    formatted = buf;
+    formatted_at = t;
+  }
+  return formatted;
 }
 
 // A session's handle for graceful shutdown: idle sessions are closed at once, busy ones finish
