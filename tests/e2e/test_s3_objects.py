@@ -937,6 +937,35 @@ class S3LargeObjectTest(S3Mixin, fh.FogbankTestCase):
             g = s3.get_object(Bucket=b, Key="single", Range=f"bytes={11 * MiB}-{11 * MiB + 9}")
             self.assertEqual(g["Body"].read(), data[11 * MiB:11 * MiB + 10])
 
+    def test_long_reads_and_hashing_off_the_request_thread(self):
+        # Bodies over 1 MiB are MD5-hashed on a helper thread and reads over two 1 MiB chunks
+        # are read ahead by helper threads: check what both hand back, at offsets that do not
+        # line up with chunks, and that a reader abandoned mid-way leaves the server serving.
+        s3 = self.s3()
+        b = self.new_bucket("ahead")
+        data = os.urandom(9 * MiB + 12345)
+        r = s3.put_object(Bucket=b, Key="nine", Body=data)
+        self.assertEqual(r["ETag"], f'"{md5_hex(data)}"')
+        lo, hi = MiB + 777, 7 * MiB + 4321
+        g = s3.get_object(Bucket=b, Key="nine", Range=f"bytes={lo}-{hi}")
+        self.assertEqual(g["ContentRange"], f"bytes {lo}-{hi}/{len(data)}")
+        self.assertEqual(g["Body"].read(), data[lo:hi + 1])
+        g = s3.get_object(Bucket=b, Key="nine", Range=f"bytes=-{3 * MiB + 5}")
+        self.assertEqual(g["Body"].read(), data[-(3 * MiB + 5):])
+        for _ in range(3):
+            partial = s3.get_object(Bucket=b, Key="nine")["Body"]
+            self.assertEqual(partial.read(100), data[:100])
+            partial.close()
+        self.assertEqual(hashlib.sha256(s3.get_object(Bucket=b, Key="nine")["Body"].read()).digest(),
+                         hashlib.sha256(data).digest())
+        # A wrong Content-MD5 is still caught when the MD5 came from the helper thread.
+        with self.assertRaises(ClientError) as cm:
+            s3.put_object(Bucket=b, Key="bad-md5", Body=data, ContentMD5=b64(hashlib.md5(b"other").digest()))
+        self.assertClientError(cm, "BadDigest", 400)
+        with self.assertRaises(ClientError) as cm:
+            s3.head_object(Bucket=b, Key="bad-md5")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 404)
+
 
 class S3PersistenceTest(S3Mixin, fh.FogbankTestCase):
 
