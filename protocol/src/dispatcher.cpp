@@ -1,14 +1,16 @@
 #include "fogbank/protocol/dispatcher.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
-#include <nlohmann/json.hpp>
 
 #include "fogbank/protocol/aws_chunked.hpp"
 #include "fogbank/protocol/aws_error.hpp"
+#include "fogbank/protocol/clock.hpp"
 #include "fogbank/protocol/crypto.hpp"
 #include "fogbank/protocol/error_render.hpp"
+#include "fogbank/protocol/query.hpp"
 #include "fogbank/protocol/uri.hpp"
 #include "fogbank/protocol/text.hpp"
 
@@ -39,39 +41,37 @@ bool is_form(const RequestHead& head) {
   return ct.substr(0, 33) == "application/x-www-form-urlencoded";
 }
 
-/// The error a service's protocol gives for a request that failed before or inside a handler.
-Response render_for(const Service* service, const AwsError& error, const RequestContext& ctx) {
-  if (service == nullptr) {
-    return Dispatcher::generic_error(error.status, error.code, error.message, ctx.request_id);
+AwsError internal_error_for(WireProtocol protocol) {
+  if (protocol == WireProtocol::kRestXml) {
+    return AwsError("InternalError", 500, "We encountered an internal error. Please try again.", false);
   }
-  const auto protocol = service->protocol_for(ctx.head);
-  auto query_code = service->query_compatible_code(error);
-  if (protocol == WireProtocol::kQuery && !query_code.empty() && query_code != error.code) {
-    // An awsQueryCompatible service answering a Query request uses its Query error codes.
-    AwsError as_query = error;
-    as_query.code = std::move(query_code);
-    return render_error(as_query, protocol, ctx.request_id, service->xml_namespace(), ctx.head.method);
-  }
-  return render_error(error, protocol, ctx.request_id, service->xml_namespace(), ctx.head.method,
-                      protocol == WireProtocol::kQuery ? std::string_view{} : std::string_view(query_code));
+  return errors::internal_failure();
 }
 
-/// Runs `body` and turns every exception into the service's error response.
+/// The one error boundary: runs `body`; an AwsError becomes the service's error in the request's
+/// protocol, anything else a 500 whose cause is logged (never a 400: a bug or a storage failure
+/// is not the client's fault).
 template <class F>
-Response guarded(const Service* service, const RequestContext& ctx, F&& body) {
+Response guarded(const DispatcherConfig& cfg, const Service* service, const RequestContext& ctx, F&& body) {
   try {
     return body();
   } catch (const AwsError& e) {
-    return render_for(service, e, ctx);
-  } catch (const nlohmann::json::exception& e) {
-    const auto protocol = service != nullptr ? service->protocol_for(ctx.head) : WireProtocol::kQuery;
-    bool json = protocol == WireProtocol::kJson10 || protocol == WireProtocol::kJson11;
-    return render_for(service,
-                      json ? AwsError("SerializationException", 400, "Start of structure or map found where not expected.")
-                           : errors::validation_error(e.what()),
-                      ctx);
+    return render_service_error(service, e, ctx.protocol, ctx.request_id, ctx.head.method);
   } catch (const std::exception& e) {
-    return render_for(service, errors::internal_failure(), ctx);
+    if (cfg.on_internal_error) {
+      cfg.on_internal_error(ctx.request_id, e.what());
+    }
+    return render_service_error(service, internal_error_for(ctx.protocol), ctx.protocol, ctx.request_id,
+                                ctx.head.method);
+  }
+}
+
+void apply(const Resolution& r, RequestContext& ctx, RequestInfo& info) {
+  if (!r.operation.empty()) {
+    ctx.operation = r.operation;
+    ctx.iam_action = r.iam_action;
+    info.operation = r.operation;
+    info.iam_action = r.iam_action;
   }
 }
 
@@ -115,15 +115,23 @@ struct Dispatcher::Route {
   sigv4::AuthFailure parse_failure = sigv4::AuthFailure::kNone;
   std::string parse_message;
   std::shared_ptr<Service> service;
+  std::int64_t real_now = 0;  // for the SigV4 skew window
 
-  // Authenticates ctx against `payload_hash`; throws the service's AwsError on failure.
-  sigv4::Verification authenticate(std::string_view payload_hash) {
+  /// Runs the interceptor chain for `payload_hash`; throws the service's AwsError on refusal.
+  sigv4::Verification intercept(std::string_view payload_hash) {
+    Invocation call{*ctx, *service, auth, payload_hash, {}};
+    authenticate(call);
+    dispatcher->run_interceptors(call);
+    return std::move(call.verification);
+  }
+
+  void authenticate(Invocation& call) {
     const auto& cfg = dispatcher->config_;
-    const auto protocol = service->protocol_for(*head);
+    const auto protocol = ctx->protocol;
     auto fail = [&](sigv4::AuthFailure f, const sigv4::Verification* v, std::string_view detail) {
       throw auth_error(f, protocol, v, detail, *head);
     };
-    sigv4::Verification v;
+    auto& v = call.verification;
     if (auth.kind == sigv4::AuthKind::kNone) {
       if (cfg.auth == AuthMode::kEnforce) {
         if (!service->accepts_anonymous(*head)) {
@@ -134,8 +142,8 @@ struct Dispatcher::Route {
         ctx->caller = cfg.default_caller;
       }
     } else {
-      auto style = service->name() == "s3" ? sigv4::PathStyle::kS3 : sigv4::PathStyle::kDoubleEncode;
-      v = sigv4::verify(*head, auth, *dispatcher->keys_, payload_hash, style, ctx->now);
+      auto style = protocol == WireProtocol::kRestXml ? sigv4::PathStyle::kS3 : sigv4::PathStyle::kDoubleEncode;
+      v = sigv4::verify(*head, auth, *dispatcher->keys_, call.payload_hash, style, real_now, ctx->now);
       if (v.ok()) {
         ctx->caller = v.credential;
         ctx->authenticated = true;
@@ -165,14 +173,13 @@ struct Dispatcher::Route {
     if (!auth.region.empty()) {
       ctx->region = auth.region;
     }
-    return v;
   }
 };
 
 namespace {
 
 /// Buffered requests: collect the body (the server enforces the size limit), then route (by
-/// Action for form posts), verify with the body's hash and call the handler.
+/// Action for form posts), run the interceptors with the body's hash and call the handler.
 class BufferedSink final : public BodySink {
  public:
   explicit BufferedSink(std::shared_ptr<Dispatcher::Route> route) : route_(std::move(route)) {}
@@ -202,8 +209,12 @@ class GuardedSink final : public BodySink {
       inner_->write(data);
     } catch (const AwsError& e) {
       error_ = std::make_unique<AwsError>(e);
-    } catch (const std::exception&) {
-      error_ = std::make_unique<AwsError>(errors::internal_failure());
+    } catch (const std::exception& e) {
+      const auto& cfg = route_->dispatcher->config();
+      if (cfg.on_internal_error) {
+        cfg.on_internal_error(route_->ctx->request_id, e.what());
+      }
+      error_ = std::make_unique<AwsError>(internal_error_for(route_->ctx->protocol));
     }
   }
   bool failed() const noexcept override { return error_ != nullptr; }
@@ -212,14 +223,13 @@ class GuardedSink final : public BodySink {
     auto& ctx = *route_->ctx;
     if (error_) {
       inner_->abort();
-      auto r = render_for(route_->service.get(), *error_, ctx);
-      add_request_id_headers(r, route_->service->protocol(), ctx.request_id);
+      auto r = render_service_error(route_->service.get(), *error_, ctx.protocol, ctx.request_id, ctx.head.method);
       r.close_connection = true;  // the rest of the body was not read
       return r;
     }
-    auto r = guarded(route_->service.get(), ctx, [&] { return inner_->finish(); });
+    auto r = guarded(route_->dispatcher->config(), route_->service.get(), ctx, [&] { return inner_->finish(); });
     route_->info->operation = ctx.operation;
-    add_request_id_headers(r, route_->service->protocol(), ctx.request_id);
+    add_request_id_headers(r, ctx.protocol, ctx.request_id);
     return r;
   }
   void abort() noexcept override {
@@ -234,47 +244,73 @@ class GuardedSink final : public BodySink {
   bool done_ = false;
 };
 
+/// Among services that all answer `action`, the one whose Query namespace names the request's
+/// Version (SNS and SQS share AddPermission/RemovePermission; unsigned requests carry no scope).
+std::shared_ptr<Service> by_action(const std::vector<std::shared_ptr<Service>>& services, const QueryParams& params) {
+  const std::string* action = find_param(params, "Action");
+  if (action == nullptr) {
+    return nullptr;
+  }
+  const std::string* version = find_param(params, "Version");
+  std::shared_ptr<Service> first;
+  for (const auto& s : services) {
+    if (!s->has_action(*action)) {
+      continue;
+    }
+    if (version == nullptr || version->empty() || s->xml_namespace().find(*version) != std::string_view::npos) {
+      return s;
+    }
+    if (!first) {
+      first = s;
+    }
+  }
+  return first;
+}
+
 Response BufferedSink::finish() {
   auto& route = *route_;
   auto& ctx = *route.ctx;
   const Dispatcher& d = *route.dispatcher;
-  if (!route.service) {
-    // Query-protocol POSTs carry their Action in the form body.
-    auto params = parse_query_string(body_);
-    const std::string* action = params ? find_param(*params, "Action") : nullptr;
-    if (action != nullptr) {
-      for (const auto& s : d.services()) {
-        if (s->has_action(*action)) {
-          route.service = s;
-          break;
-        }
-      }
+  if (!route.service || (ctx.protocol == WireProtocol::kQuery && !ctx.params)) {
+    // Query-protocol POSTs carry their Action (and every parameter) in the form body: parse it
+    // once here; the service decodes from ctx.params.
+    try {
+      ctx.params = query::collect_params(route.head->query, body_);
+    } catch (const AwsError& e) {
+      auto r = render_service_error(route.service.get(), e, ctx.protocol, ctx.request_id, ctx.head.method);
+      return r;
     }
     if (!route.service) {
-      return Dispatcher::generic_error(400, "InvalidAction",
-                                       "Could not find a service for this request.", ctx.request_id);
+      route.service = by_action(d.services(), *ctx.params);
+      if (!route.service) {
+        return Dispatcher::generic_error(400, "InvalidAction", "Could not find a service for this request.",
+                                         ctx.request_id);
+      }
+      ctx.protocol = route.service->protocol_for(ctx.head);
     }
   }
   route.info->service = std::string(route.service->name());
   Service& service = *route.service;
-  auto response = guarded(&service, ctx, [&] {
+  if (ctx.operation.empty()) {
+    apply(service.resolve(ctx.head, ctx.params ? &*ctx.params : nullptr), ctx, *route.info);
+  }
+  auto response = guarded(d.config(), &service, ctx, [&] {
     auto computed = hex(sha256(body_));
     auto header = route.head->headers.get("x-amz-content-sha256");
     std::string payload_hash = computed;
     if (header) {
       if (is_hex_sha256(*header) && !iequals(*header, computed)) {
-        throw auth_error(sigv4::AuthFailure::kPayloadHashMismatch, service.protocol_for(ctx.head), nullptr, {},
-                         *route.head);
+        throw auth_error(sigv4::AuthFailure::kPayloadHashMismatch, ctx.protocol, nullptr, {}, *route.head);
       }
       payload_hash = std::string(*header);  // S3 signs the header value, UNSIGNED-PAYLOAD included
-    } else if (route.auth.kind == sigv4::AuthKind::kPresigned && service.name() == "s3") {
+    } else if (route.auth.kind == sigv4::AuthKind::kPresigned && ctx.protocol == WireProtocol::kRestXml) {
       payload_hash = std::string(sigv4::kUnsignedPayload);  // S3 presigned URLs never sign a body
     }
-    route.authenticate(payload_hash);
+    route.intercept(payload_hash);
     return service.handle(ctx, std::move(body_));
   });
   route.info->operation = ctx.operation;
-  add_request_id_headers(response, service.protocol_for(ctx.head), ctx.request_id);
+  add_request_id_headers(response, ctx.protocol, ctx.request_id);
   return response;
 }
 
@@ -282,14 +318,34 @@ Response BufferedSink::finish() {
 
 Dispatcher::Dispatcher(DispatcherConfig config, std::shared_ptr<const sigv4::CredentialLookup> keys)
     : config_(std::move(config)), keys_(std::move(keys)) {
-  if (!config_.clock) {
-    config_.clock = system_now;
+  if (!config_.real_time) {
+    config_.real_time = system_now;
   }
 }
 
 Dispatcher::~Dispatcher() = default;
 
 void Dispatcher::add(std::shared_ptr<Service> service) { services_.push_back(std::move(service)); }
+
+void Dispatcher::add_interceptor(InterceptorStage stage, std::shared_ptr<Interceptor> interceptor) {
+  auto at = std::find_if(interceptors_.begin(), interceptors_.end(),
+                         [stage](const auto& entry) { return entry.first > stage; });
+  interceptors_.emplace(at, stage, std::move(interceptor));
+}
+
+std::vector<std::string_view> Dispatcher::interceptor_names() const {
+  std::vector<std::string_view> names{"authentication"};
+  for (const auto& [stage, interceptor] : interceptors_) {
+    names.push_back(interceptor->name());
+  }
+  return names;
+}
+
+void Dispatcher::run_interceptors(Invocation& call) const {
+  for (const auto& [stage, interceptor] : interceptors_) {
+    interceptor->before(call);
+  }
+}
 
 std::shared_ptr<Service> Dispatcher::find(std::string_view name) const {
   for (const auto& s : services_) {
@@ -301,7 +357,7 @@ std::shared_ptr<Service> Dispatcher::find(std::string_view name) const {
 }
 
 std::shared_ptr<Service> Dispatcher::route(const RequestHead& head, const sigv4::ParsedAuth& auth,
-                                           bool& needs_body) const {
+                                           const QueryParams* query, bool& needs_body) const {
   needs_body = false;
   if (auto target = head.headers.get("x-amz-target")) {
     auto prefix = target->substr(0, target->find('.'));
@@ -312,23 +368,27 @@ std::shared_ptr<Service> Dispatcher::route(const RequestHead& head, const sigv4:
     }
   }
   if (!auth.service.empty()) {
-    // A request signed for a service fogbank does not serve must not fall through to S3.
+    // The credential scope names the service: a Query Action never reaches another service that
+    // happens to share its name, and a request signed for a service fogbank does not serve must
+    // not fall through to S3.
     return find(auth.service);
   }
-  if (auto params = parse_query_string(head.query)) {
-    if (const std::string* action = find_param(*params, "Action")) {
-      for (const auto& s : services_) {
-        if (s->has_action(*action)) {
-          return s;
-        }
-      }
+  if (query != nullptr) {
+    if (auto s = by_action(services_, *query)) {
+      return s;
     }
   }
   if (head.method == "POST" && is_form(head)) {
     needs_body = true;
     return nullptr;
   }
-  return find("s3");  // REST-XML catch-all: path-style and virtual-hosted buckets
+  // REST-XML catch-all (S3): path-style and virtual-hosted buckets carry no other hint.
+  for (const auto& s : services_) {
+    if (s->protocol() == WireProtocol::kRestXml) {
+      return s;
+    }
+  }
+  return nullptr;
 }
 
 Exchange Dispatcher::begin(RequestHead head_in) const {
@@ -340,14 +400,21 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
   route->head = std::make_unique<RequestHead>(std::move(head_in));
   route->ctx = std::make_shared<RequestContext>(*route->head);
   auto& ctx = *route->ctx;
-  ctx.now = config_.clock();
+  route->real_now = config_.real_time();
+  ctx.clock = config_.clock != nullptr ? config_.clock : &system_clock();
+  ctx.now_ms = config_.clock != nullptr ? config_.clock->now_ms() : route->real_now * 1000;
+  ctx.now = ctx.now_ms / 1000;
   ctx.region = config_.default_region;
 
   route->auth = sigv4::parse(*route->head, route->parse_failure, route->parse_message);
+  std::optional<QueryParams> query;
+  if (!route->head->query.empty()) {
+    query = parse_query_string(route->head->query);
+  }
   bool needs_body = false;
-  route->service = this->route(*route->head, route->auth, needs_body);
-  auto protocol = route->service ? route->service->protocol_for(*route->head) : WireProtocol::kQuery;
-  ctx.request_id = new_request_id(protocol);
+  route->service = this->route(*route->head, route->auth, query ? &*query : nullptr, needs_body);
+  ctx.protocol = route->service ? route->service->protocol_for(*route->head) : WireProtocol::kQuery;
+  ctx.request_id = new_request_id(ctx.protocol);
   ex.info->request_id = ctx.request_id;
 
   if (!route->service && !needs_body) {
@@ -357,21 +424,29 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
         501, "NotImplemented", "fogbank does not implement " + what + " yet.", ctx.request_id));
     return ex;
   }
+  Resolution resolution;
   if (route->service) {
     ex.info->service = std::string(route->service->name());
+    // Query GETs carry every parameter in the URL; Query POSTs are resolved once the form body
+    // was read (BufferedSink).
+    if (ctx.protocol == WireProtocol::kQuery && query && !(route->head->method == "POST" && is_form(*route->head))) {
+      ctx.params = std::move(query);
+    }
+    resolution = route->service->resolve(*route->head, ctx.params ? &*ctx.params : nullptr);
+    apply(resolution, ctx, *ex.info);
   }
   // A malformed signature is refused before any body is read.
   if (route->auth.kind == sigv4::AuthKind::kNone &&
       route->parse_failure != sigv4::AuthFailure::kMissingAuthentication && route->service) {
-    auto err = auth_error(route->parse_failure, protocol, nullptr, route->parse_message, *route->head);
-    ex.immediate = std::make_unique<Response>(render_for(route->service.get(), err, ctx));
-    add_request_id_headers(*ex.immediate, protocol, ctx.request_id);
+    auto err = auth_error(route->parse_failure, ctx.protocol, nullptr, route->parse_message, *route->head);
+    ex.immediate = std::make_unique<Response>(
+        render_service_error(route->service.get(), err, ctx.protocol, ctx.request_id, ctx.head.method));
     return ex;
   }
 
-  if (route->service && route->service->streams_body(*route->head)) {
+  if (route->service && resolution.streams_body) {
     Service& service = *route->service;
-    auto started = guarded(&service, ctx, [&]() -> Response {
+    auto started = guarded(config_, &service, ctx, [&]() -> Response {
       auto declared = route->head->headers.get("x-amz-content-sha256");
       std::string payload_hash = declared ? std::string(*declared)
                                           : std::string(sigv4::kUnsignedPayload);
@@ -379,7 +454,7 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
         throw AwsError("InvalidRequest", 400,
                        "Missing required header for this request: x-amz-content-sha256");
       }
-      auto verification = route->authenticate(payload_hash);
+      auto verification = route->intercept(payload_hash);
       std::unique_ptr<BodySink> sink = service.begin_stream(route->ctx);
       if (is_hex_sha256(payload_hash)) {
         sink = std::make_unique<Sha256CheckSink>(std::move(sink), payload_hash);
@@ -411,7 +486,7 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
       return Response{};
     });
     if (!ex.sink) {
-      add_request_id_headers(started, protocol, ctx.request_id);
+      add_request_id_headers(started, ctx.protocol, ctx.request_id);
       ex.info->operation = ctx.operation;
       ex.immediate = std::make_unique<Response>(std::move(started));
       return ex;
@@ -425,12 +500,24 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
   return ex;
 }
 
+Response Dispatcher::error_for(const RequestHead& head, const AwsError& error, std::string_view request_id) const {
+  sigv4::AuthFailure failure = sigv4::AuthFailure::kNone;
+  std::string message;
+  auto auth = sigv4::parse(head, failure, message);
+  std::optional<QueryParams> query;
+  if (!head.query.empty()) {
+    query = parse_query_string(head.query);
+  }
+  bool needs_body = false;
+  auto service = route(head, auth, query ? &*query : nullptr, needs_body);
+  auto protocol = service ? service->protocol_for(head) : WireProtocol::kQuery;
+  return render_service_error(service.get(), error, protocol, request_id, head.method);
+}
+
 Response Dispatcher::generic_error(int status, std::string_view code, std::string_view message,
                                    std::string_view request_id) {
-  Response r = render_error(AwsError(std::string(code), status, std::string(message)),
-                            WireProtocol::kQuery, request_id);
-  add_request_id_headers(r, WireProtocol::kQuery, request_id);
-  return r;
+  return render_service_error(nullptr, AwsError(std::string(code), status, std::string(message)),
+                              WireProtocol::kQuery, request_id, "POST");
 }
 
 std::string Dispatcher::new_request_id(WireProtocol protocol) {

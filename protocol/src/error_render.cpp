@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fogbank/protocol/dispatcher.hpp"
 #include "fogbank/protocol/xml_writer.hpp"
 
 namespace fogbank::protocol {
@@ -162,6 +163,7 @@ AwsError auth_error(sigv4::AuthFailure failure, WireProtocol protocol,
       return query_auth_error(failure, detail);
     case WireProtocol::kJson10:
     case WireProtocol::kJson11:
+    case WireProtocol::kCbor:
       return json_auth_error(failure, detail);
   }
   return query_auth_error(failure, detail);
@@ -169,7 +171,7 @@ AwsError auth_error(sigv4::AuthFailure failure, WireProtocol protocol,
 
 Response render_error(const AwsError& error, WireProtocol protocol, std::string_view request_id,
                       std::string_view xmlns, std::string_view method,
-                      std::string_view query_compatible_code) {
+                      std::string_view query_compatible_code, std::string_view json_type_namespace) {
   Response r;
   r.status = error.status;
   for (const auto& [name, value] : error.headers) {
@@ -206,11 +208,20 @@ Response render_error(const AwsError& error, WireProtocol protocol, std::string_
       break;
     }
     case WireProtocol::kJson10:
-    case WireProtocol::kJson11: {
-      nlohmann::json body = {{"__type", error.code}, {"message", error.message}};
-      r.body = body.dump();
-      r.headers.set("Content-Type", protocol == WireProtocol::kJson10 ? "application/x-amz-json-1.0"
-                                                                      : "application/x-amz-json-1.1");
+    case WireProtocol::kJson11:
+    case WireProtocol::kCbor: {
+      std::string type = json_type_namespace.empty() ? error.code
+                                                     : std::string(json_type_namespace) + "#" + error.code;
+      nlohmann::json body = {{"__type", std::move(type)}, {"message", error.message}};
+      if (protocol == WireProtocol::kCbor) {
+        auto bytes = nlohmann::json::to_cbor(body);
+        r.body.assign(bytes.begin(), bytes.end());
+        r.headers.set("Content-Type", "application/x-amz-cbor-1.1");
+      } else {
+        r.body = body.dump();
+        r.headers.set("Content-Type", protocol == WireProtocol::kJson10 ? "application/x-amz-json-1.0"
+                                                                        : "application/x-amz-json-1.1");
+      }
       r.headers.set("x-amzn-ErrorType", error.code);
       if (!query_compatible_code.empty()) {
         r.headers.set("x-amzn-query-error", std::string(query_compatible_code) +
@@ -219,6 +230,32 @@ Response render_error(const AwsError& error, WireProtocol protocol, std::string_
       break;
     }
   }
+  return r;
+}
+
+Response render_service_error(const Service* service, const AwsError& error, WireProtocol protocol,
+                              std::string_view request_id, std::string_view method) {
+  Response r;
+  if (service == nullptr) {
+    r = render_error(error, WireProtocol::kQuery, request_id);
+    protocol = WireProtocol::kQuery;
+  } else {
+    auto query_code = service->query_compatible_code(error);
+    if (protocol == WireProtocol::kQuery) {
+      if (!query_code.empty() && query_code != error.code) {
+        // An awsQueryCompatible service answering a Query request uses its Query error codes.
+        AwsError as_query = error;
+        as_query.code = std::move(query_code);
+        r = render_error(as_query, protocol, request_id, service->xml_namespace(), method);
+      } else {
+        r = render_error(error, protocol, request_id, service->xml_namespace(), method);
+      }
+    } else {
+      r = render_error(error, protocol, request_id, service->xml_namespace(), method, query_code,
+                       service->json_type_namespace());
+    }
+  }
+  add_request_id_headers(r, protocol, request_id);
   return r;
 }
 

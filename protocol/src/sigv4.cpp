@@ -617,7 +617,11 @@ std::string format_amz_date(std::int64_t t) {
 }
 
 Verification verify(const RequestHead& request, const ParsedAuth& auth, const CredentialLookup& keys,
-                    std::string_view payload_hash, PathStyle style, std::int64_t now) {
+                    std::string_view payload_hash, PathStyle style, std::int64_t now,
+                    std::int64_t expiry_now) {
+  if (expiry_now < 0) {
+    expiry_now = now;
+  }
   Verification v;
   auto fail = [&v](AuthFailure f, std::string message) {
     v.failure = f;
@@ -645,7 +649,7 @@ Verification verify(const RequestHead& request, const ParsedAuth& auth, const Cr
         CRYPTO_memcmp(auth.session_token.data(), expected.data(), expected.size()) != 0) {
       return fail(AuthFailure::kInvalidSessionToken, "The security token included in the request is invalid.");
     }
-    if (credential->expires_at != 0 && credential->expires_at <= now) {
+    if (credential->expires_at != 0 && credential->expires_at <= expiry_now) {
       return fail(AuthFailure::kExpiredToken, "The security token included in the request is expired");
     }
   } else if (!auth.session_token.empty()) {
@@ -675,10 +679,10 @@ Verification verify(const RequestHead& request, const ParsedAuth& auth, const Cr
                       format_skew_time(now + kSkewSeconds) + " (" + format_skew_time(now) + " + 15 min.)");
     }
   } else {
-    if (now > *request_time + auth.expires) {
+    if (expiry_now > *request_time + auth.expires) {
       return fail(AuthFailure::kPresignExpired, "Request has expired");
     }
-    if (*request_time > now + kSkewSeconds) {
+    if (*request_time > expiry_now + kSkewSeconds) {
       return fail(AuthFailure::kPresignNotYetValid, "Request is not yet valid");
     }
   }

@@ -1,6 +1,20 @@
+// Request-body XML is attacker-controlled, so pugixml is driven defensively here: DTDs are
+// refused rather than skipped (no entity expansion of any kind), only XML's own entities are
+// decoded (by us: pugixml leaves unknown references in place, which would hide malformed
+// input), the text must be UTF-8 made of XML characters, and size and depth are bounded before
+// anything walks the tree. Every walk is iterative, so a deep document costs no stack.
+
 #include "fogbank/protocol/xml_reader.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include <pugixml.hpp>
+
+#include "xml_load.hpp"
 
 namespace fogbank::protocol {
 
@@ -32,11 +46,23 @@ std::vector<const XmlNode*> XmlNode::all(std::string_view child_name) const {
 
 namespace {
 
+// Far above any configuration document or 1000-key Delete, far below what would let one
+// request pin much memory (pugixml's tree costs a few times the text).
+constexpr std::size_t kMaxDocumentBytes = 20u << 20;
+// S3's deepest documents (lifecycle filters, replication rules) nest well under 10 levels.
 constexpr int kMaxDepth = 64;
+// pugixml spends some 50 bytes per node, so a flat run of "<a/>" would cost ~14x its size in
+// tree. Every node starts at a '<', so capping their count caps the tree near the text's size.
+// The largest legitimate bodies (1000-key Deletes, 1000-rule lifecycles) use a few tens of
+// thousands.
+constexpr std::size_t kMaxMarkup = 1u << 18;
 
-struct ParseError {
-  std::string reason;
-};
+// The XML 1.0 Char production; everything else (NUL, most C0 controls, surrogates, U+FFFE/F)
+// cannot appear in a document, literally or as a character reference.
+bool is_xml_char(std::uint32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+         (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+}
 
 void append_utf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {
@@ -56,207 +82,283 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-class Parser {
- public:
-  explicit Parser(std::string_view text) : s_(text) {}
-
-  XmlNode document() {
-    skip_prolog();
-    if (!at('<')) {
-      fail("no root element");
-    }
-    XmlNode root = element(0);
-    skip_misc();
-    if (pos_ != s_.size()) {
-      fail("content after the root element");
-    }
-    return root;
-  }
-
- private:
-  [[noreturn]] static void fail(std::string reason) { throw ParseError{std::move(reason)}; }
-  bool at(char c) const { return pos_ < s_.size() && s_[pos_] == c; }
-  bool starts(std::string_view p) const { return s_.substr(pos_, p.size()) == p; }
-  static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-  void skip_space() {
-    while (pos_ < s_.size() && is_space(s_[pos_])) {
-      ++pos_;
-    }
-  }
-  void skip_past(std::string_view end) {
-    auto e = s_.find(end, pos_);
-    if (e == std::string_view::npos) {
-      fail("unterminated construct");
-    }
-    pos_ = e + end.size();
-  }
-  // Whitespace, comments and processing instructions, as allowed around the root.
-  void skip_misc() {
-    for (;;) {
-      skip_space();
-      if (starts("<?")) {
-        skip_past("?>");
-      } else if (starts("<!--")) {
-        skip_past("-->");
-      } else {
-        return;
+// pugixml takes bytes as they come; a real XML parser (and S3's) refuses malformed UTF-8 and
+// non-characters, so the whole text is checked once up front.
+bool valid_xml_text(std::string_view s, std::string& error) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  std::size_t markup = 0;
+  while (p < end) {
+    std::uint32_t cp = *p;
+    int extra = 0;
+    std::uint32_t min = 0;
+    if (cp < 0x80) {
+      if (cp == '<' && ++markup > kMaxMarkup) {
+        error = "more than " + std::to_string(kMaxMarkup) + " tags";
+        return false;
       }
+    } else if ((cp & 0xE0) == 0xC0) {
+      extra = 1;
+      cp &= 0x1F;
+      min = 0x80;
+    } else if ((cp & 0xF0) == 0xE0) {
+      extra = 2;
+      cp &= 0x0F;
+      min = 0x800;
+    } else if ((cp & 0xF8) == 0xF0) {
+      extra = 3;
+      cp &= 0x07;
+      min = 0x10000;
+    } else {
+      error = "invalid UTF-8";
+      return false;
     }
+    if (end - p <= extra) {
+      error = "truncated UTF-8 sequence";
+      return false;
+    }
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xC0) != 0x80) {
+        error = "invalid UTF-8";
+        return false;
+      }
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || !is_xml_char(cp)) {
+      error = "character not allowed in XML";
+      return false;
+    }
+    p += extra + 1;
   }
-  void skip_prolog() {
-    if (s_.substr(0, 3) == "\xEF\xBB\xBF") {
-      pos_ = 3;  // UTF-8 byte order mark
+  return true;
+}
+
+// Decodes the five predefined entities and character references; pugixml is told not to, so
+// that an unknown or malformed reference is an error instead of literal text.
+bool decode_references(std::string_view raw, std::string& out, std::string& error) {
+  out.clear();
+  out.reserve(raw.size());
+  std::size_t pos = 0;
+  while (pos < raw.size()) {
+    auto amp = raw.find('&', pos);
+    if (amp == std::string_view::npos) {
+      out.append(raw.substr(pos));
+      break;
     }
-    skip_misc();
-    if (starts("<!DOCTYPE")) {
-      fail("document type declarations are not allowed");
+    out.append(raw.substr(pos, amp - pos));
+    auto semi = raw.find(';', amp);
+    // The longest legal reference is &#x10FFFF; (10 bytes); a bound keeps the scan linear.
+    if (semi == std::string_view::npos || semi - amp > 10) {
+      error = "malformed entity reference";
+      return false;
     }
-  }
-  static bool name_char(char c) {
-    return c != '>' && c != '/' && c != '=' && c != '<' && !is_space(c) && c != '"' && c != '\'';
-  }
-  std::string_view name() {
-    auto start = pos_;
-    while (pos_ < s_.size() && name_char(s_[pos_])) {
-      ++pos_;
-    }
-    if (pos_ == start) {
-      fail("expected a name");
-    }
-    return s_.substr(start, pos_ - start);
-  }
-  static std::string local(std::string_view qname) {
-    auto colon = qname.rfind(':');
-    return std::string(colon == std::string_view::npos ? qname : qname.substr(colon + 1));
-  }
-  void decode_entity(std::string& out) {
-    auto semi = s_.find(';', pos_);
-    if (semi == std::string_view::npos || semi - pos_ > 12) {
-      fail("malformed entity reference");
-    }
-    auto ent = s_.substr(pos_ + 1, semi - pos_ - 1);
-    pos_ = semi + 1;
-    if (ent == "amp") out += '&';
-    else if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
-    else if (ent.size() > 1 && ent[0] == '#') {
+    auto ref = raw.substr(amp + 1, semi - amp - 1);
+    pos = semi + 1;
+    if (ref == "amp") {
+      out += '&';
+    } else if (ref == "lt") {
+      out += '<';
+    } else if (ref == "gt") {
+      out += '>';
+    } else if (ref == "quot") {
+      out += '"';
+    } else if (ref == "apos") {
+      out += '\'';
+    } else if (ref.size() >= 2 && ref[0] == '#') {
+      auto digits = ref.substr(1);
       int base = 10;
-      auto digits = ent.substr(1);
       if (digits[0] == 'x') {
         base = 16;
         digits.remove_prefix(1);
       }
       std::uint32_t cp = 0;
       auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp, base);
-      if (ec != std::errc() || end != digits.data() + digits.size() || cp == 0 || cp > 0x10FFFF ||
-          (cp >= 0xD800 && cp <= 0xDFFF)) {
-        fail("invalid character reference");
+      // from_chars would take a sign or "0x" nowhere, but an empty digit string must not pass.
+      if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
+          !is_xml_char(cp)) {
+        error = "invalid character reference";
+        return false;
       }
       append_utf8(out, cp);
     } else {
-      fail("unknown entity &" + std::string(ent) + ";");
+      error = "unknown entity &" + std::string(ref) + ";";
+      return false;
     }
   }
-  std::string_view attribute_value() {
-    if (!at('"') && !at('\'')) {
-      fail("attribute value must be quoted");
-    }
-    char q = s_[pos_++];
-    auto end = s_.find(q, pos_);
-    if (end == std::string_view::npos) {
-      fail("unterminated attribute value");
-    }
-    auto v = s_.substr(pos_, end - pos_);
-    pos_ = end + 1;
-    return v;
-  }
+  return true;
+}
 
-  XmlNode element(int depth) {
-    if (depth > kMaxDepth) {
-      fail("elements nested too deeply");
+// pugixml accepts repeated attribute names and '<' in attribute values; XML does not.
+bool check_attributes(pugi::xml_node element, std::string& error) {
+  if (!element.first_attribute()) {
+    return true;  // nearly every element of a request body
+  }
+  std::vector<std::string_view> names;
+  for (auto a = element.first_attribute(); a; a = a.next_attribute()) {
+    if (std::strchr(a.value(), '<') != nullptr) {
+      error = "'<' in an attribute value";
+      return false;
     }
-    ++pos_;  // '<'
-    auto qname = name();
-    XmlNode node;
-    node.name = local(qname);
-    for (;;) {
-      skip_space();
-      if (starts("/>")) {
-        pos_ += 2;
-        return node;
+    names.emplace_back(a.name());
+  }
+  std::sort(names.begin(), names.end());
+  if (std::adjacent_find(names.begin(), names.end()) != names.end()) {
+    error = "repeated attribute";
+    return false;
+  }
+  return true;
+}
+
+// Character data and attribute values are replaced by their decoded form, so readers of the
+// tree never see a reference.
+bool decode_in_place(pugi::xml_node element, std::string& scratch, std::string& error) {
+  for (auto a = element.first_attribute(); a; a = a.next_attribute()) {
+    if (std::strchr(a.value(), '&') != nullptr) {
+      if (!decode_references(a.value(), scratch, error)) {
+        return false;
       }
-      if (at('>')) {
-        ++pos_;
-        break;
-      }
-      if (pos_ >= s_.size()) {
-        fail("unterminated start tag");
-      }
-      name();
-      skip_space();
-      if (!at('=')) {
-        fail("attribute without a value");
-      }
-      ++pos_;
-      skip_space();
-      attribute_value();
-    }
-    for (;;) {
-      if (pos_ >= s_.size()) {
-        fail("unterminated element <" + node.name + ">");
-      }
-      char c = s_[pos_];
-      if (c == '&') {
-        decode_entity(node.text);
-      } else if (c != '<') {
-        node.text += c;
-        ++pos_;
-      } else if (starts("</")) {
-        pos_ += 2;
-        if (name() != qname) {
-          fail("mismatched end tag for <" + std::string(qname) + ">");
-        }
-        skip_space();
-        if (!at('>')) {
-          fail("malformed end tag");
-        }
-        ++pos_;
-        return node;
-      } else if (starts("<![CDATA[")) {
-        pos_ += 9;
-        auto end = s_.find("]]>", pos_);
-        if (end == std::string_view::npos) {
-          fail("unterminated CDATA section");
-        }
-        node.text.append(s_.substr(pos_, end - pos_));
-        pos_ = end + 3;
-      } else if (starts("<!--")) {
-        skip_past("-->");
-      } else if (starts("<?")) {
-        skip_past("?>");
-      } else if (starts("<!")) {
-        fail("declarations are not allowed inside elements");
-      } else {
-        node.children.push_back(element(depth + 1));
-      }
+      a.set_value(scratch.c_str());
     }
   }
+  for (auto n = element.first_child(); n; n = n.next_sibling()) {
+    if (n.type() == pugi::node_pcdata && std::strchr(n.value(), '&') != nullptr) {
+      if (!decode_references(n.value(), scratch, error)) {
+        return false;
+      }
+      n.set_value(scratch.c_str());
+    }
+  }
+  return true;
+}
 
-  std::string_view s_;
-  std::size_t pos_ = 0;
-};
+bool only_whitespace(const char* s) {
+  for (; *s != '\0'; ++s) {
+    if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n') {
+      return false;
+    }
+  }
+  return true;
+}
 
 }  // namespace
 
+namespace xml_detail {
+
+std::string_view local_name(std::string_view qualified) {
+  auto colon = qualified.rfind(':');
+  return colon == std::string_view::npos ? qualified : qualified.substr(colon + 1);
+}
+
+bool load_document(pugi::xml_document& doc, std::string_view text, std::string& error) {
+  if (text.size() > kMaxDocumentBytes) {
+    error = "document larger than " + std::to_string(kMaxDocumentBytes) + " bytes";
+    return false;
+  }
+  if (!valid_xml_text(text, error)) {
+    return false;
+  }
+  // No parse_escapes (decode_references does that strictly) and no pi/comment/declaration
+  // nodes (skipped). parse_doctype only makes a DOCTYPE visible so it can be refused;
+  // parse_fragment keeps stray top-level text visible so it can be refused too.
+  constexpr unsigned kOptions = pugi::parse_cdata | pugi::parse_ws_pcdata | pugi::parse_eol |
+                                pugi::parse_wconv_attribute | pugi::parse_doctype |
+                                pugi::parse_fragment;
+  auto result = doc.load_buffer(text.data(), text.size(), kOptions, pugi::encoding_utf8);
+  if (!result) {
+    error = std::string(result.description()) + " at offset " + std::to_string(result.offset);
+    return false;
+  }
+  int roots = 0;
+  for (auto n = doc.first_child(); n; n = n.next_sibling()) {
+    switch (n.type()) {
+      case pugi::node_element:
+        ++roots;
+        break;
+      case pugi::node_doctype:
+        error = "document type declarations are not allowed";
+        return false;
+      case pugi::node_pcdata:
+        if (!only_whitespace(n.value())) {
+          error = "text outside the root element";
+          return false;
+        }
+        break;
+      default:
+        error = "content outside the root element";
+        return false;
+    }
+  }
+  if (roots != 1) {
+    error = roots == 0 ? "no root element" : "more than one root element";
+    return false;
+  }
+  // Pre-order walk over pugixml's own parent/sibling links: no recursion, no stack.
+  std::string scratch;
+  pugi::xml_node root = doc.document_element();
+  pugi::xml_node node = root;
+  int depth = 1;
+  while (node) {
+    if (depth > kMaxDepth) {
+      error = "elements nested deeper than " + std::to_string(kMaxDepth);
+      return false;
+    }
+    if (!check_attributes(node, error) || !decode_in_place(node, scratch, error)) {
+      return false;
+    }
+    if (auto child = node.find_child([](pugi::xml_node n) { return n.type() == pugi::node_element; })) {
+      node = child;
+      ++depth;
+      continue;
+    }
+    while (node != root) {
+      auto next = node.next_sibling();
+      while (next && next.type() != pugi::node_element) {
+        next = next.next_sibling();
+      }
+      if (next) {
+        node = next;
+        break;
+      }
+      node = node.parent();
+      --depth;
+    }
+    if (node == root) {
+      break;
+    }
+  }
+  return true;
+}
+
+}  // namespace xml_detail
+
 std::optional<XmlNode> parse_xml(std::string_view text, std::string& error) {
-  try {
-    return Parser(text).document();
-  } catch (const ParseError& e) {
-    error = e.reason;
+  pugi::xml_document doc;
+  if (!xml_detail::load_document(doc, text, error)) {
     return std::nullopt;
   }
+  // Each element's children are all appended before any of them is visited, so the pointers
+  // kept on the stack never see their vector grow again.
+  XmlNode root;
+  std::vector<std::pair<pugi::xml_node, XmlNode*>> pending{{doc.document_element(), &root}};
+  while (!pending.empty()) {
+    auto [src, dst] = pending.back();
+    pending.pop_back();
+    dst->name = xml_detail::local_name(src.name());
+    for (auto n = src.first_child(); n; n = n.next_sibling()) {
+      if (n.type() == pugi::node_element) {
+        dst->children.emplace_back();
+      } else if (n.type() == pugi::node_pcdata || n.type() == pugi::node_cdata) {
+        dst->text += n.value();
+      }
+    }
+    std::size_t i = 0;
+    for (auto n = src.first_child(); n; n = n.next_sibling()) {
+      if (n.type() == pugi::node_element) {
+        pending.emplace_back(n, &dst->children[i++]);
+      }
+    }
+  }
+  return root;
 }
 
 }  // namespace fogbank::protocol

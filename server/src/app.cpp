@@ -14,13 +14,14 @@
 #include <nlohmann/json.hpp>
 
 #include "fogbank/imds/imds_service.hpp"
+#include "fogbank/protocol/clock.hpp"
 #include "fogbank/protocol/dispatcher.hpp"
-#include "fogbank/s3/s3_service.hpp"
+#include "fogbank/protocol/platform.hpp"
+#include "fogbank/server/clock_endpoint.hpp"
 #include "fogbank/server/log.hpp"
-#include "fogbank/sqs/sqs_service.hpp"
+#include "fogbank/services/registry.hpp"
 #include "fogbank/storage/store.hpp"
 #include "fogbank/sts/credentials.hpp"
-#include "fogbank/sts/sts_service.hpp"
 #include "http_server.hpp"
 
 #ifndef FOGBANK_VERSION
@@ -37,12 +38,6 @@ using protocol::Response;
 namespace {
 
 constexpr std::string_view kServiceNames[] = {"s3", "sqs", "sns", "kinesis", "sts", "imds"};
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string read_credentials(const std::string& spec) {
   std::error_code ec;
@@ -146,13 +141,19 @@ Response json_response(int status, const nlohmann::json& body) {
 }  // namespace
 
 struct App::Impl final : RequestHandler {
+  // Declared in the order they depend on each other; ~Impl tears them down in reverse, explicitly.
   Config config;
   std::string data_dir;
+  // The one clock: the system clock, or `virtual_clock` under --clock virtual.
+  std::unique_ptr<protocol::VirtualClock> virtual_clock;
+  protocol::Clock* clock = &protocol::system_clock();
   std::unique_ptr<storage::Store> store;
+  std::unique_ptr<protocol::Scheduler> scheduler;
   std::shared_ptr<sts::CredentialStore> credentials;
+  std::unique_ptr<protocol::Platform> platform;
   std::unique_ptr<protocol::Dispatcher> dispatcher;
-  std::unique_ptr<HttpServer> server;
   std::unique_ptr<imds::ImdsService> imds;
+  std::unique_ptr<HttpServer> server;
 
   // The IMDS listener: plain HTTP, no SigV4, its own address.
   struct ImdsHandler final : RequestHandler {
@@ -164,7 +165,7 @@ struct App::Impl final : RequestHandler {
       ex.info->operation = head.method == "PUT" ? "token" : "get";
       ex.body_limit = 64 * 1024;
       ex.sink = std::make_unique<SmallBodySink>([svc = service, head = std::move(head)](std::string) {
-        return svc->handle(head, unix_now());
+        return svc->handle(head);
       });
       return ex;
     }
@@ -179,6 +180,10 @@ struct App::Impl final : RequestHandler {
       throw std::runtime_error("unknown log level '" + config.log_level + "'");
     }
     access_log = config.access_log;
+    if (config.clock == "virtual") {
+      virtual_clock = std::make_unique<protocol::VirtualClock>();
+      clock = virtual_clock.get();
+    }
     if (config.ephemeral) {
       std::string tmpl = (fs::temp_directory_path() / "fogbank-XXXXXX").string();
       if (::mkdtemp(tmpl.data()) == nullptr) {
@@ -204,13 +209,18 @@ struct App::Impl final : RequestHandler {
       throw std::runtime_error("no credentials configured (--credentials)");
     }
     credentials = std::make_shared<sts::CredentialStore>(*store, keys);
-    credentials->purge_expired(unix_now());
+    credentials->purge_expired(clock->now_seconds());
+    // Pool work blocks on disk (read-ahead, copies, flushes), so even one core gets two workers.
+    scheduler = std::make_unique<protocol::Scheduler>(
+        *clock, std::max<std::size_t>(2, std::thread::hardware_concurrency()));
+    platform = std::make_unique<protocol::Platform>(protocol::Platform{*store, *clock, *scheduler, credentials});
 
     protocol::DispatcherConfig dc;
     dc.auth = config.auth == "off" ? protocol::AuthMode::kOff : protocol::AuthMode::kEnforce;
     dc.default_region = config.region;
     dc.default_caller = sts::identity_of(keys.front());
     dc.max_buffered_body = config.max_body_bytes;
+    dc.clock = clock;
     dc.on_signature_mismatch = [](std::string_view canonical, std::string_view to_sign) {
       if (log::enabled(log::Level::kDebug)) {
         log::debug("signature mismatch; fogbank's canonical request:\n" + std::string(canonical) +
@@ -218,9 +228,9 @@ struct App::Impl final : RequestHandler {
       }
     };
     dispatcher = std::make_unique<protocol::Dispatcher>(std::move(dc), credentials);
-    dispatcher->add(sts::make_sts_service(credentials));
-    dispatcher->add(s3::make_s3_service(*store, credentials));
-    dispatcher->add(sqs::make_sqs_service(*store));
+    for (auto& s : services::make_all(*platform, credentials)) {
+      dispatcher->add(s);
+    }
 
     ServerOptions opts;
     opts.io_threads = config.io_threads != 0 ? config.io_threads : std::max(1u, std::thread::hardware_concurrency());
@@ -228,6 +238,7 @@ struct App::Impl final : RequestHandler {
     opts.idle_timeout = config.idle_timeout;
     opts.read_timeout = config.read_timeout;
     opts.access_log = &access_log;
+    opts.scheduler = scheduler.get();
     if (!config.tls_cert.empty()) {
       opts.tls = TlsFiles{config.tls_cert, config.tls_key, {}};
     } else {
@@ -240,7 +251,7 @@ struct App::Impl final : RequestHandler {
     port = server->listen(config.host, config.port, *this, true);
     if (config.imds_address != "off") {
       imds = std::make_unique<imds::ImdsService>(instance_config(config, keys.front().account_id, data_dir),
-                                                 credentials);
+                                                 credentials, *clock);
       imds_handler.service = imds.get();
       auto [imds_host, imds_port_wanted] = split_host_port(config.imds_address);
       imds_port = server->listen(imds_host, imds_port_wanted, imds_handler, false);
@@ -250,11 +261,20 @@ struct App::Impl final : RequestHandler {
     std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
     log::info("fogbank " FOGBANK_VERSION " listening on http://" + host + ":" + std::to_string(port) +
               " (https on the same port), data dir " + data_dir + (config.ephemeral ? " (ephemeral)" : "") +
-              ", auth " + config.auth + (opts.tls->ca.empty() ? "" : ", CA " + opts.tls->ca));
+              ", auth " + config.auth + (virtual_clock ? ", virtual clock" : "") +
+              (opts.tls->ca.empty() ? "" : ", CA " + opts.tls->ca));
   }
 
   ~Impl() override {
+    // Sessions first (they hold deferred responses and scheduler timers), then the services, then
+    // the scheduler (its queued pool work may still touch the store), then the store; the clock
+    // outlives them all.
     server.reset();
+    imds.reset();
+    dispatcher.reset();
+    platform.reset();
+    credentials.reset();
+    scheduler.reset();
     if (store) {
       (void)store->flush();
       store.reset();
@@ -306,6 +326,7 @@ struct App::Impl final : RequestHandler {
                                  {"uptime_seconds", static_cast<double>(uptime.count()) / 1000.0},
                                  {"services", services},
                                  {"auth", config.auth},
+                                 {"clock", clock->is_virtual() ? "virtual" : "system"},
                                  {"region", config.region},
                                  {"ephemeral", config.ephemeral},
                                  {"data_dir", data_dir}});
@@ -323,6 +344,13 @@ struct App::Impl final : RequestHandler {
       }
       log::info("state reset through /_fogbank/reset");
       return json_response(200, {{"reset", true}});
+    }
+    if (p == "/_fogbank/clock" || p == "/_fogbank/clock/") {
+      Response r = clock_endpoint(head.method, body, *clock, virtual_clock.get());
+      if (head.method == "POST" && r.status == 200) {
+        log::info("virtual clock moved to " + format_iso8601_ms(clock->now_ms()) + " through /_fogbank/clock");
+      }
+      return r;
     }
     if (p == "/_fogbank/request-log") {
       if (head.method == "POST" || head.method == "PUT") {
@@ -355,13 +383,14 @@ struct App::Impl final : RequestHandler {
         return json_response(400, {{"error", "want {\"kind\": \"spot-interruption|rebalance|maintenance|lifecycle\", \"value\": ..., \"delay_seconds\": n}"}});
       }
       std::int64_t delay = j.value("delay_seconds", std::int64_t{0});
-      if (!imds->trigger_event(j["kind"].get<std::string>(), j.value("value", std::string()), unix_now(), delay)) {
+      if (!imds->trigger_event(j["kind"].get<std::string>(), j.value("value", std::string()), delay)) {
         return json_response(400, {{"error", "unknown event kind " + j["kind"].get<std::string>()}});
       }
       return json_response(200, {{"scheduled", j["kind"]}, {"delay_seconds", delay}});
     }
     return json_response(404, {{"error", "unknown admin endpoint " + p},
-                                {"endpoints", {"/_fogbank/health", "/_fogbank/reset", "/_fogbank/request-log"}}});
+                                {"endpoints", {"/_fogbank/health", "/_fogbank/reset", "/_fogbank/request-log",
+                                               "/_fogbank/clock"}}});
   }
 };
 

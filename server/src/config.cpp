@@ -39,6 +39,10 @@ std::optional<int> parse_config(int argc, char** argv, Config& c) {
       ->envname("FOGBANK_CREDENTIALS")->capture_default_str();
   app.add_option("--log-level", c.log_level, "error, warn, info or debug (debug shows canonical requests on signature mismatches)")
       ->envname("FOGBANK_LOG_LEVEL")->check(CLI::IsMember({"error", "warn", "info", "debug"}))->capture_default_str();
+  app.add_option("--clock", c.clock,
+                 "system: real time; virtual: time stands still until set or advanced through "
+                 "POST /_fogbank/clock (expiry, delays and long-poll deadlines follow it)")
+      ->envname("FOGBANK_CLOCK")->check(CLI::IsMember({"system", "virtual"}))->capture_default_str();
   app.add_option("--access-log", c.access_log, "One log line per request (toggle at runtime: POST /_fogbank/request-log)")
       ->envname("FOGBANK_ACCESS_LOG")->capture_default_str();
   app.add_option("--imds-address", c.imds_address, "Instance metadata service listener host:port, or 'off'")

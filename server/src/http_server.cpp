@@ -20,6 +20,7 @@
 #include <functional>
 #include <list>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -67,14 +68,20 @@ struct SessionHandle {
   std::function<void()> interrupt;
 };
 
-// The wait state of one deferred response. Shared with the service's wake callback, which may
-// outlive the wait (a late wake finds `done` and does nothing) and runs on any thread.
+// The wait state of one deferred response. Shared with the service's wake callback and the
+// deadline timer, which may outlive the wait (a late wake finds `done` and does nothing) and run
+// on any thread.
 struct DeferredWait {
   explicit DeferredWait(const net::any_io_executor& strand) : timer(strand) {}
+  // Never expires by itself: the deadline is on the Clock (a Scheduler timer), which a virtual
+  // clock moves at will, so only a wake (the service's, the deadline's or shutdown's) ends a wait.
   net::steady_timer timer;
   // Set by every wake before it posts the timer cancel: a wake that lands while the session is
   // busy polling (no wait to cancel yet) is seen on the next loop instead of being lost.
   std::atomic<bool> woken{false};
+  // Set by the deadline timer: if the clock was set back before the session polled, the deadline
+  // is armed again.
+  std::atomic<bool> deadline_fired{false};
   bool done = false;  // strand only
 };
 
@@ -135,6 +142,9 @@ struct HttpServer::Impl {
 
   explicit Impl(ServerOptions o)
       : options(std::move(o)), contexts(make_contexts(options.io_threads)), ioc(*contexts.front()) {
+    if (options.scheduler == nullptr) {
+      throw std::invalid_argument("HttpServer needs a Scheduler (ServerOptions::scheduler)");
+    }
     for (auto& c : contexts) {
       keep_running.push_back(net::make_work_guard(*c));
     }
@@ -392,41 +402,55 @@ struct HttpServer::Impl {
     }
   }
 
-  // Waits for a deferred response (SQS long polling) without holding a thread: a steady_timer on
-  // the session's strand sleeps until the deadline; the service's wake callback (any thread) posts
-  // a cancel of that timer, after which the pending response is polled again. Shutdown interrupts
-  // the wait and the final poll answers at once (an empty receive).
+  // Waits for a deferred response (SQS long polling, pooled work) without holding a thread: the
+  // session sleeps on a steady_timer on its strand that only a wake cancels. Wakes come from the
+  // service (any thread), from a Scheduler timer at deadline_ms() on the server's Clock (so moving
+  // a virtual clock past the deadline answers at once), and from shutdown, whose final poll
+  // answers at once (an empty receive).
   net::awaitable<Response> wait_deferred(std::shared_ptr<protocol::PendingResponse> pending,
                                          SessionHandle& handle) {
     auto strand = co_await net::this_coro::executor;
     auto wait = std::make_shared<DeferredWait>(strand);
     std::weak_ptr<DeferredWait> weak = wait;
-    auto cancel_timer = [weak, strand] {
-      net::post(strand, [weak] {
-        if (auto w = weak.lock(); w && !w->done) {
-          w->timer.cancel();
-        }
-      });
-    };
-    pending->start([weak, cancel_timer] {
+    auto wake = [weak, strand] {
       if (auto w = weak.lock()) {
         w->woken.store(true, std::memory_order_release);
-        cancel_timer();
+        net::post(strand, [weak] {
+          if (auto w2 = weak.lock(); w2 && !w2->done) {
+            w2->timer.cancel();
+          }
+        });
       }
-    });
-    handle.interrupt = [cancel_timer] { cancel_timer(); };
+    };
+    protocol::Scheduler& scheduler = *options.scheduler;
+    const protocol::Clock& clock = scheduler.clock();
+    pending->start(wake);
+    handle.interrupt = wake;
     std::optional<Response> result;
-    const auto deadline = pending->deadline();
+    protocol::Scheduler::TimerId deadline_timer = 0;
     try {
+      const std::int64_t deadline_ms = pending->deadline_ms();
+      auto arm_deadline = [&] {
+        deadline_timer = scheduler.at(deadline_ms, [weak, wake] {
+          if (auto w = weak.lock()) {
+            w->deadline_fired.store(true, std::memory_order_release);
+          }
+          wake();
+        });
+      };
+      arm_deadline();
       for (;;) {
-        const bool at_deadline = stopping || std::chrono::steady_clock::now() >= deadline;
+        const bool at_deadline = stopping || clock.now_ms() >= deadline_ms;
         wait->woken.store(false, std::memory_order_relaxed);
         result = pending->poll(at_deadline);
         if (result || at_deadline) {
           break;
         }
+        if (wait->deadline_fired.exchange(false, std::memory_order_acq_rel)) {
+          arm_deadline();  // fired, yet not at the deadline: a virtual clock was set back
+        }
         if (!wait->woken.load(std::memory_order_acquire)) {
-          wait->timer.expires_at(deadline);
+          wait->timer.expires_at(net::steady_timer::time_point::max());
           co_await wait->timer.async_wait(use_nothrow);
         }
       }
@@ -435,6 +459,9 @@ struct HttpServer::Impl {
     }
     wait->done = true;
     handle.interrupt = nullptr;
+    if (deadline_timer != 0) {
+      scheduler.cancel(deadline_timer);
+    }
     pending->cancel();
     if (!result) {
       result = simple(500, "InternalFailure", "The deferred response could not be produced.");

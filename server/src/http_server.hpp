@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "fogbank/protocol/clock.hpp"
 #include "fogbank/protocol/dispatcher.hpp"
 #include "tls_files.hpp"
 
@@ -32,6 +33,8 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{60};
   std::optional<TlsFiles> tls;        ///< HTTPS on the API port when set
   std::atomic<bool>* access_log = nullptr;
+  /// Required: deferred responses (long polls) end at deadlines on its Clock, through its timers.
+  protocol::Scheduler* scheduler = nullptr;
 };
 
 class HttpServer {

@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
-#include <map>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include "fogbank/storage/keys.hpp"
@@ -134,28 +133,27 @@ constexpr std::uint64_t kReadAheadMinChunks = 3;
 
 }  // namespace
 
-/// Reads chunks [first, last] ahead of the consumer on kReaders threads, at most kWindow chunks
-/// past the one it is waiting for. Several reads in flight is what lets a cold read come close to
-/// the disk's throughput; one at a time manages half of it.
+/// Reads chunks [first, last] ahead of the consumer with up to kReaders tasks on the executor, at
+/// most kWindow chunks past the one it is waiting for. Several reads in flight is what lets a cold
+/// read come close to the disk's throughput; one at a time manages half of it.
+///
+/// Tasks never sleep on the pool: one claims chunks while any is claimable and returns when the
+/// window is full; take() posts new ones as it frees space. Everything they touch is in State,
+/// which they co-own, so dropping the reader only sets `stopping` and never waits for them.
 class BlobReader::ReadAhead {
  public:
-  ReadAhead(const Store& store, Space space, std::string prefix, std::uint32_t first, std::uint32_t last)
-      : store_(store), space_(space), prefix_(std::move(prefix)), wanted_(first), next_(first), last_(last) {
-    const std::size_t readers = std::min<std::size_t>(kReaders, std::size_t{last} - first + 1);
-    for (std::size_t i = 0; i < readers; ++i) {
-      readers_.emplace_back([this] { run(); });
-    }
+  ReadAhead(const Store& store, Space space, std::string prefix, std::uint32_t first, std::uint32_t last,
+            Executor executor)
+      : state_(std::make_shared<State>(store, space, std::move(prefix), first, last)),
+        executor_(std::move(executor)) {
+    std::unique_lock lock(state_->mutex);
+    pump(lock);
   }
 
   ~ReadAhead() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    claimable_.notify_all();
-    for (auto& t : readers_) {
-      t.join();
-    }
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+    state_->fetched.clear();  // the memory goes now, not when the last task returns
   }
 
   ReadAhead(const ReadAhead&) = delete;
@@ -163,16 +161,31 @@ class BlobReader::ReadAhead {
 
   /// Chunk `index`; nullopt when it is not the next one in order (the caller then reads directly).
   std::optional<std::string> take(std::uint32_t index) {
-    std::unique_lock lock(mutex_);
-    if (index != wanted_ || index > last_) {
+    State& s = *state_;
+    std::unique_lock lock(s.mutex);
+    if (index != s.wanted || index > s.last) {
       return std::nullopt;
     }
-    arrived_.wait(lock, [&] { return fetched_.contains(index); });
-    Fetched got = std::move(fetched_.at(index));
-    fetched_.erase(index);
-    ++wanted_;
-    lock.unlock();
-    claimable_.notify_all();
+    Fetched got;
+    for (;;) {
+      if (auto it = s.fetched.find(index); it != s.fetched.end()) {
+        got = std::move(it->second);
+        s.fetched.erase(it);
+        break;
+      }
+      if (s.next <= index) {
+        // No task has claimed it: the pool is busy elsewhere and may stay so for long. Reading it
+        // here costs one disk read, waiting for the pool could cost anything.
+        s.next = std::uint64_t{index} + 1;
+        lock.unlock();
+        got = fetch(s, index);
+        lock.lock();
+        break;
+      }
+      s.arrived.wait(lock);  // a running task is reading it: one disk read at most
+    }
+    ++s.wanted;
+    pump(lock);
     if (got.error) {
       throw std::runtime_error(*got.error);
     }
@@ -188,46 +201,80 @@ class BlobReader::ReadAhead {
     std::optional<std::string> error;
   };
 
-  void run() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      claimable_.wait(lock, [&] { return stopping_ || next_ > last_ || next_ - wanted_ < kWindow; });
-      if (stopping_ || next_ > last_) {
-        return;
-      }
-      const std::uint32_t index = next_++;
-      lock.unlock();
-      Fetched got;
-      try {
-        got.data = read_chunk(store_, space_, prefix_, index);
-      } catch (const std::exception& e) {
-        got.error = e.what();
-      }
-      lock.lock();
-      fetched_.emplace(index, std::move(got));
-      arrived_.notify_all();
-      if (index == last_) {
-        return;
-      }
+  struct State {
+    State(const Store& st, Space sp, std::string p, std::uint32_t first, std::uint32_t l)
+        : store(st), space(sp), prefix(std::move(p)), wanted(first), next(first), last(l) {}
+
+    [[nodiscard]] bool claimable() const { return !stopping && next <= last && next - wanted < kWindow; }
+
+    const Store& store;
+    const Space space;
+    const std::string prefix;
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::uint32_t wanted;  // the next chunk the consumer takes
+    std::uint64_t next;    // the next chunk nobody has claimed (64-bit: may pass last = UINT32_MAX)
+    const std::uint32_t last;
+    std::map<std::uint32_t, Fetched> fetched;
+    std::size_t tasks = 0;  // posted and not yet returned
+    bool stopping = false;
+  };
+
+  static Fetched fetch(const State& s, std::uint32_t index) {
+    Fetched got;
+    try {
+      got.data = read_chunk(s.store, s.space, s.prefix, index);
+    } catch (const std::exception& e) {
+      got.error = e.what();
     }
+    return got;
   }
 
-  const Store& store_;
-  Space space_;
-  std::string prefix_;
-  std::uint32_t wanted_;  // the next chunk the consumer takes
-  std::uint64_t next_;    // the next chunk a reader claims (64-bit: may pass last_ = UINT32_MAX)
-  std::uint32_t last_;
-  std::mutex mutex_;
-  std::condition_variable arrived_;
-  std::condition_variable claimable_;
-  std::map<std::uint32_t, Fetched> fetched_;
-  bool stopping_ = false;
-  std::vector<std::thread> readers_;  // last: started once everything above exists
+  static void run(const std::shared_ptr<State>& state) {
+    State& s = *state;
+    std::unique_lock lock(s.mutex);
+    while (s.claimable()) {
+      const auto index = static_cast<std::uint32_t>(s.next++);
+      lock.unlock();
+      Fetched got = fetch(s, index);
+      lock.lock();
+      if (!s.stopping) {
+        s.fetched.emplace(index, std::move(got));
+        s.arrived.notify_all();
+      }
+    }
+    --s.tasks;
+  }
+
+  /// Posts tasks until kReaders are out or nothing is left to claim. Called with the lock held;
+  /// posts without it, so an executor that runs tasks inline cannot deadlock.
+  void pump(std::unique_lock<std::mutex>& lock) {
+    State& s = *state_;
+    std::size_t wanted_tasks = 0;
+    if (s.claimable()) {
+      const std::uint64_t unclaimed = std::min<std::uint64_t>(s.last - s.next + 1, kWindow - (s.next - s.wanted));
+      wanted_tasks = std::min<std::size_t>(kReaders - std::min(kReaders, s.tasks), unclaimed);
+    }
+    s.tasks += wanted_tasks;
+    lock.unlock();
+    std::size_t posted = 0;
+    try {
+      for (; posted < wanted_tasks; ++posted) {
+        executor_([state = state_] { run(state); });
+      }
+    } catch (...) {
+      // The pool refused (shutting down): fewer tasks, and take() reads what nobody claims.
+    }
+    lock.lock();
+    s.tasks -= wanted_tasks - posted;
+  }
+
+  std::shared_ptr<State> state_;
+  Executor executor_;
 };
 
 BlobReader::BlobReader(const Store& store, Space space, std::string prefix, std::uint64_t offset,
-                       std::uint64_t length, std::size_t chunk_size)
+                       std::uint64_t length, std::size_t chunk_size, Executor read_ahead)
     : store_(store),
       space_(space),
       prefix_(std::move(prefix)),
@@ -237,10 +284,10 @@ BlobReader::BlobReader(const Store& store, Space space, std::string prefix, std:
       chunk_size_(effective_chunk_size(chunk_size)) {
   const std::uint64_t first = pos_ / chunk_size_;
   const std::uint64_t last = end_ > pos_ ? (end_ - 1) / chunk_size_ : first;
-  if (end_ != std::numeric_limits<std::uint64_t>::max() && last - first + 1 >= kReadAheadMinChunks &&
+  if (read_ahead && end_ != std::numeric_limits<std::uint64_t>::max() && last - first + 1 >= kReadAheadMinChunks &&
       last <= std::numeric_limits<std::uint32_t>::max()) {
     read_ahead_ = std::make_unique<ReadAhead>(store_, space_, prefix_, static_cast<std::uint32_t>(first),
-                                              static_cast<std::uint32_t>(last));
+                                              static_cast<std::uint32_t>(last), std::move(read_ahead));
   }
 }
 

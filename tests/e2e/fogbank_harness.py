@@ -11,6 +11,9 @@ Typical use, one server per TestCase class:
         def test_x(self):
             sts = self.server.client("sts")
             ...
+
+Tests about expiry never sleep: they run a fogbank started with ``--clock virtual`` and move its
+clock (``server.sync_clock()``, ``server.advance_clock(seconds)``, ``server.set_clock(when)``).
 """
 
 from __future__ import annotations
@@ -79,9 +82,10 @@ class FogbankServer:
     """One fogbank process. ``start()`` may be called again after ``stop()``/``kill()``
     to restart on the same data dir (the port changes: fogbank is started with --port 0)."""
 
-    def __init__(self, extra_args=None, data_dir=None, ephemeral=False, io_threads=2):
+    def __init__(self, extra_args=None, data_dir=None, ephemeral=False, io_threads=2, env=None):
         self.bin = fogbank_bin()
         self.extra_args = list(extra_args or [])
+        self.env = dict(env or {})  # added to fogbank's environment (FOGBANK_* included)
         self.ephemeral = ephemeral
         self.io_threads = io_threads
         self._own_dir = data_dir is None and not ephemeral
@@ -114,6 +118,7 @@ class FogbankServer:
             args += ["--data-dir", self.data_dir]
         args += self.extra_args
         env = {k: v for k, v in os.environ.items() if not k.startswith("FOGBANK_")}
+        env.update(self.env)
         with self._lock:
             self.run_lines = []
         self.port = None
@@ -302,8 +307,62 @@ class FogbankServer:
             raise AssertionError(f"reset failed: {status} {body}")
         return body
 
+    # ------------------------------------------------------------------ the clock
+    def clock(self):
+        """GET /_fogbank/clock: {"mode": ..., "now": ..., "now_ms": ...}."""
+        return clock(self)
+
+    def advance_clock(self, seconds):
+        """Moves a virtual clock forward (fogbank started with --clock virtual)."""
+        return advance_clock(self, seconds)
+
+    def set_clock(self, when):
+        """Sets a virtual clock to `when`: a datetime, unix seconds or an ISO-8601 string."""
+        return set_clock(self, when)
+
+    def sync_clock(self):
+        """Sets a virtual clock to the real time: it stood still since fogbank started, while
+        clients sign with the real time."""
+        return set_clock(self, time.time())
+
     def connect(self, timeout=5.0) -> socket.socket:
         return socket.create_connection((self.host, self.port), timeout=timeout)
+
+
+# ---------------------------------------------------------------------- the clock
+# Functions of any object whose admin(path, method, body) returns (status, parsed JSON, ...), so
+# servers started outside FogbankServer (test_imds.py's) can move their clock too.
+
+def clock(server):
+    status, body = server.admin("/_fogbank/clock")[:2]
+    if status != 200:
+        raise AssertionError(f"GET /_fogbank/clock: {status} {body}")
+    return body
+
+
+def _move_clock(server, request):
+    status, body = server.admin("/_fogbank/clock", "POST", request)[:2]
+    if status != 200:
+        raise AssertionError(f"POST /_fogbank/clock {request}: {status} {body}")
+    return body
+
+
+def advance_clock(server, seconds):
+    """Moves the virtual clock of `server` forward by `seconds` (fractions allowed); returns the
+    endpoint's answer. Timers that fell due (long-poll deadlines) have fired when it returns."""
+    return _move_clock(server, {"advance_seconds": seconds})
+
+
+def set_clock(server, when):
+    """Sets the virtual clock of `server` to `when`: a datetime (naive = UTC), unix seconds or an
+    ISO-8601 string."""
+    if isinstance(when, (int, float)):
+        when = _dt.datetime.fromtimestamp(when, _dt.timezone.utc)
+    if isinstance(when, _dt.datetime):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_dt.timezone.utc)
+        when = when.isoformat(timespec="milliseconds")
+    return _move_clock(server, {"set": when})
 
 
 # ---------------------------------------------------------------------- SigV4 (hand-written)

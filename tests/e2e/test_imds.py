@@ -305,14 +305,6 @@ class DefaultInstanceTest(ImdsCase):
         remaining = int(headers[TTL_HEADER.lower()])
         self.assertTrue(21590 <= remaining <= 21600, remaining)
 
-    def test_token_expires(self):
-        tok = self.token("1")
-        status, _, _ = self.get("/latest/meta-data/instance-id", tok)
-        self.assertEqual(status, 200, "a fresh TTL-1 token must work")
-        time.sleep(2.1)
-        status, _, body = self.get("/latest/meta-data/instance-id", tok)
-        self.assertEqual(status, 401, "an expired token must be refused: %r" % body[:100])
-
     def test_imdsv1_get_without_token(self):
         status, headers, body = self.get("/latest/meta-data/instance-id")
         self.assertEqual(status, 200)
@@ -632,6 +624,79 @@ def verify_identity(case, fetch_text, cert_pem):
 
 
 # ==================================================================== IMDSv2 required
+class VirtualClockTest(ImdsCase):
+    """Token TTLs, event delays and credential rotation follow fogbank's clock: started with
+    --clock virtual, it stands still until the test moves it, so nothing here sleeps."""
+
+    server_args = ["--clock", "virtual"]
+
+    def setUp(self):
+        # Clients sign with the real time; the virtual clock has stood still since fogbank started.
+        fh.set_clock(self.server, time.time())
+        super().setUp()
+
+    def test_token_expires(self):
+        tok = self.token("1")
+        status, _, _ = self.get("/latest/meta-data/instance-id", tok)
+        self.assertEqual(status, 200, "a fresh TTL-1 token must work")
+        fh.advance_clock(self.server, 0.999)
+        status, _, _ = self.get("/latest/meta-data/instance-id", tok)
+        self.assertEqual(status, 200, "a TTL-1 token is good for a whole second")
+        fh.advance_clock(self.server, 0.001)
+        status, _, body = self.get("/latest/meta-data/instance-id", tok)
+        self.assertEqual(status, 401, "an expired token must be refused: %r" % body[:100])
+
+    def test_remaining_ttl_follows_the_clock(self):
+        tok = self.token("600")
+        fh.advance_clock(self.server, 250)
+        status, headers, _ = self.get("/latest/meta-data/instance-id", tok)
+        self.assertEqual(status, 200)
+        self.assertEqual(headers[TTL_HEADER.lower()], "350")
+
+    def test_event_appears_after_its_delay(self):
+        path = "/latest/meta-data/events/recommendations/rebalance"
+        self.server.admin("/_fogbank/imds/events", "DELETE")
+        try:
+            status, body = self.server.admin("/_fogbank/imds/events", "POST",
+                                             {"kind": "rebalance", "delay_seconds": 30})
+            self.assertEqual(status, 200, body)
+            scheduled = fh.clock(self.server)["now_ms"] // 1000
+            self.assertEqual(self.get(path, self.tok)[0], 404)
+            fh.advance_clock(self.server, 29)
+            self.assertEqual(self.get(path, self.tok)[0], 404, "the notice came early")
+            fh.advance_clock(self.server, 1)
+            status, _, body = self.get(path, self.tok)
+            self.assertEqual(status, 200, "the notice did not come when due")
+            notice = parse_time(json.loads(body)["noticeTime"])
+            self.assertEqual(notice, dt.datetime.fromtimestamp(scheduled + 30, dt.timezone.utc))
+        finally:
+            self.server.admin("/_fogbank/imds/events", "DELETE")
+
+    def test_role_credentials_rotate_hourly_and_expire(self):
+        _, first = self.role_credentials()
+        # Earlier tests may have issued them at another clock time: count from their LastUpdated.
+        issued = parse_time(first["LastUpdated"])
+        fh.set_clock(self.server, issued + dt.timedelta(seconds=3599))
+        _, same = self.role_credentials()
+        self.assertEqual(same["AccessKeyId"], first["AccessKeyId"])
+        fh.set_clock(self.server, issued + dt.timedelta(hours=1))
+        _, rotated = self.role_credentials()
+        self.assertNotEqual(rotated["AccessKeyId"], first["AccessKeyId"])
+        self.assertEqual(parse_time(rotated["LastUpdated"]), issued + dt.timedelta(hours=1))
+        self.assertEqual(parse_time(rotated["Expiration"]), issued + dt.timedelta(hours=7))
+        # The old credentials stay valid until their own expiry, six hours after issue...
+        old = _sts_client(self.server.endpoint, first["AccessKeyId"], first["SecretAccessKey"],
+                          first["Token"])
+        fh.set_clock(self.server, issued + dt.timedelta(hours=6, seconds=-1))
+        self.assertEqual(old.get_caller_identity()["Account"], ACCOUNT)
+        # ...and are refused after it, in clock time (requests are still signed with real time).
+        fh.set_clock(self.server, issued + dt.timedelta(hours=6, seconds=1))
+        from botocore.exceptions import ClientError
+        with self.assertRaises(ClientError) as cm:
+            old.get_caller_identity()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ExpiredToken")
+
+
 class V2RequiredTest(ImdsCase):
     USER_DATA = "#!/bin/bash\necho 'hello from fogbank' > /tmp/hello\n"
     server_args = ["--imds-v2-required", "--imds-user-data", USER_DATA]

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 import urllib.error
 import urllib.parse
@@ -810,15 +809,6 @@ class S3ObjectTest(S3Mixin, fh.FogbankTestCase):
         st, _, body = self._fetch(get)
         self.assertEqual((st, fh.parse_error(body)[0]), (404, "NoSuchKey"))
 
-    def test_presigned_expired(self):
-        s3 = self.s3(signature_version="s3v4")
-        s3.put_object(Bucket=self.bucket, Key="exp", Body=b"x")
-        url = s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "exp"}, ExpiresIn=1)
-        time.sleep(2.1)
-        st, _, body = self._fetch(url)
-        self.assertEqual((st, fh.parse_error(body)[0]), (403, "AccessDenied"))
-        self.assertIn("expired", fh.parse_error(body)[1].lower())
-
     def test_presigned_unknown_key_and_anonymous(self):
         s3 = self.server.client("s3", key="AKIDUNKNOWN", secret="nope", signature_version="s3v4")
         url = s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "x"}, ExpiresIn=60)
@@ -828,6 +818,44 @@ class S3ObjectTest(S3Mixin, fh.FogbankTestCase):
         self.assertEqual((st, fh.parse_error(body)[0]), (403, "AccessDenied"))
         st, _, body = self._fetch(f"{self.server.http_url}/{self.bucket}/x", "PUT", b"anon")
         self.assertEqual((st, fh.parse_error(body)[0]), (403, "AccessDenied"))
+
+
+class S3VirtualClockTest(S3Mixin, fh.FogbankTestCase):
+    """Expiry without sleeping: this fogbank's clock stands still until the test moves it."""
+
+    server_args = ["--clock", "virtual"]
+
+    def setUp(self):
+        # Clients sign with the real time; the virtual clock has stood still since fogbank started.
+        # One second more, so X-Amz-Date (whole seconds) is never ahead of it.
+        self.server.sync_clock()
+        self.server.advance_clock(1)
+
+    def _fetch(self, url):
+        try:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def test_presigned_expired(self):
+        s3 = self.s3(signature_version="s3v4")
+        b = self.new_bucket("exp")
+        s3.put_object(Bucket=b, Key="exp", Body=b"x")
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "exp"}, ExpiresIn=60)
+        self.assertEqual(self._fetch(url), (200, b"x"))
+        self.server.advance_clock(120)
+        st, body = self._fetch(url)
+        self.assertEqual((st, fh.parse_error(body)[0]), (403, "AccessDenied"))
+        self.assertIn("expired", fh.parse_error(body)[1].lower())
+
+    def test_last_modified_is_clock_time(self):
+        s3 = self.s3()
+        b = self.new_bucket("lm")
+        self.server.set_clock("2031-05-01T12:00:00Z")
+        s3.put_object(Bucket=b, Key="k", Body=b"x")
+        self.assertEqual(s3.head_object(Bucket=b, Key="k")["LastModified"],
+                         dt.datetime(2031, 5, 1, 12, 0, tzinfo=dt.timezone.utc))
 
 
 class S3HttpsTest(S3Mixin, fh.FogbankTestCase):

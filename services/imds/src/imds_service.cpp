@@ -1,6 +1,5 @@
 #include "fogbank/imds/imds_service.hpp"
 
-#include <chrono>
 #include <charconv>
 #include <set>
 #include <vector>
@@ -85,9 +84,12 @@ struct Event {
 struct ImdsService::Impl {
   InstanceConfig cfg;
   std::shared_ptr<sts::CredentialStore> credentials;
+  const protocol::Clock* clock = nullptr;
   std::int64_t launched_at = 0;
   std::mutex mutex;  // guards everything below
-  std::unordered_map<std::string, std::int64_t> tokens;  // token → expiry
+  // token → expiry in clock milliseconds: whole seconds would let a TTL-1 token issued late in a
+  // second expire a millisecond later.
+  std::unordered_map<std::string, std::int64_t> tokens;
   std::optional<protocol::sigv4::Credential> role_creds;
   std::int64_t role_creds_updated = 0;
   std::map<std::string, Event> events;
@@ -256,7 +258,7 @@ struct ImdsService::Impl {
     return out;
   }
 
-  Response token(const RequestHead& head, std::int64_t now) {
+  Response token(const RequestHead& head, std::int64_t now_ms) {
     if (head.headers.has("x-forwarded-for")) {
       return html_error(403, "Forbidden");  // tokens are for the instance itself, never a proxy
     }
@@ -272,23 +274,24 @@ struct ImdsService::Impl {
     std::string tok = protocol::base64_encode(protocol::random_bytes(42));
     {
       std::lock_guard lock(mutex);
-      std::erase_if(tokens, [now](const auto& t) { return t.second <= now; });
-      tokens[tok] = now + ttl;
+      std::erase_if(tokens, [now_ms](const auto& t) { return t.second <= now_ms; });
+      tokens[tok] = now_ms + ttl * 1000;
     }
     Response r = text(tok);
     r.headers.set(std::string(kTtlHeader), std::to_string(ttl));
     return r;
   }
 
-  Response get(const RequestHead& head, std::int64_t now) {
+  Response get(const RequestHead& head, std::int64_t now_ms) {
+    const std::int64_t now = now_ms / 1000;
     std::optional<std::int64_t> remaining;
     if (auto tok = head.headers.get(kTokenHeader)) {
       std::lock_guard lock(mutex);
       auto it = tokens.find(std::string(*tok));
-      if (it == tokens.end() || it->second <= now) {
+      if (it == tokens.end() || it->second <= now_ms) {
         return html_error(401, "Unauthorized");
       }
-      remaining = it->second - now;
+      remaining = (it->second - now_ms + 999) / 1000;  // whole seconds left, as EC2 echoes them
     } else if (cfg.v2_required) {
       return html_error(401, "Unauthorized");
     }
@@ -365,34 +368,35 @@ struct ImdsService::Impl {
   }
 };
 
-ImdsService::ImdsService(InstanceConfig config, std::shared_ptr<sts::CredentialStore> credentials)
+ImdsService::ImdsService(InstanceConfig config, std::shared_ptr<sts::CredentialStore> credentials,
+                         const protocol::Clock& clock)
     : impl_(std::make_unique<Impl>()) {
   impl_->cfg = std::move(config);
   impl_->credentials = std::move(credentials);
+  impl_->clock = &clock;
   impl_->signer.set_directory(impl_->cfg.signing_dir);
-  impl_->launched_at = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count();
+  impl_->launched_at = clock.now_seconds();
 }
 
 ImdsService::~ImdsService() = default;
 
-Response ImdsService::handle(const RequestHead& head, std::int64_t now) {
+Response ImdsService::handle(const RequestHead& head) {
+  const std::int64_t now_ms = impl_->clock->now_ms();
   if (head.method == "PUT") {
     if (head.path == "/latest/api/token") {
-      return impl_->token(head, now);
+      return impl_->token(head, now_ms);
     }
     return html_error(404, "Not Found");
   }
   if (head.method != "GET" && head.method != "HEAD") {
     return html_error(405, "Method Not Allowed");
   }
-  return impl_->get(head, now);
+  return impl_->get(head, now_ms);
 }
 
-bool ImdsService::trigger_event(const std::string& kind, const std::string& value, std::int64_t now,
-                                std::int64_t delay_seconds) {
+bool ImdsService::trigger_event(const std::string& kind, const std::string& value, std::int64_t delay_seconds) {
   std::lock_guard lock(impl_->mutex);
-  std::int64_t at = now + delay_seconds;
+  std::int64_t at = impl_->clock->now_seconds() + delay_seconds;
   auto& ev = impl_->events;
   if (kind == "spot-interruption") {
     // Spot notices come two minutes before the action.

@@ -11,7 +11,7 @@ std::vector<std::shared_ptr<protocol::Service>> make_all(const protocol::Platfor
                                                          std::shared_ptr<sts::CredentialStore> credentials) {
   std::vector<std::shared_ptr<protocol::Service>> all;
   all.push_back(sts::make_sts_service(platform, credentials));
-  all.push_back(s3::make_s3_service(platform.store, platform.keys));
+  all.push_back(s3::make_s3_service(platform));
   all.push_back(sqs::make_sqs_service(platform));
   return all;
 }

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <nlohmann/json.hpp>
+
 #include "fogbank/protocol/crypto.hpp"
 #include "fogbank/s3/s3_service.hpp"
 #include "s3_internal.hpp"
@@ -133,11 +135,10 @@ Response S3Service::create_bucket(Call& c) {
   std::string endpoint_region = region_of_request(c);
   std::optional<std::string> constraint;
   if (c.body.find_first_not_of(" \t\r\n") != std::string::npos) {
-    auto doc = parse_body_xml(c.body);
-    if (doc.name != "CreateBucketConfiguration") {
-      throw errors::malformed_xml();
+    auto config = decode_body_xml("CreateBucket", c.body);
+    if (auto lc = config.find("LocationConstraint"); lc != config.end()) {
+      constraint = lc->get<std::string>();
     }
-    constraint = doc.child_text("LocationConstraint");
   }
   std::string region;
   if (constraint && !constraint->empty()) {
@@ -252,10 +253,7 @@ Response S3Service::get_bucket_tagging(Call& c) {
   if (!b.tags) {
     throw AwsError("NoSuchTagSet", 404, "The TagSet does not exist").with_field("BucketName", c.bucket);
   }
-  protocol::XmlWriter xml;
-  xml.open("Tagging", kXmlns);
-  write_tag_set(xml, *b.tags);
-  return xml_response(xml.finish());
+  return tagging_response("GetBucketTagging", *b.tags);
 }
 
 Response S3Service::delete_bucket_tagging(Call& c) {
@@ -267,22 +265,19 @@ Response S3Service::delete_bucket_tagging(Call& c) {
 
 Response S3Service::get_bucket_versioning(Call& c) {
   require_bucket(c);
-  protocol::XmlWriter xml;
-  xml.open("VersioningConfiguration", kXmlns).close();
-  return xml_response(xml.finish());
+  // Never enabled: S3 answers an empty configuration for a bucket that never had versioning.
+  return xml_response(encode_output_xml("GetBucketVersioning", nlohmann::json::object(), "VersioningConfiguration"));
 }
 
 Response S3Service::get_bucket_acl(Call& c) {
   require_bucket(c);
-  auto id = canonical_user_id(c.ctx.account_id);
-  // XmlWriter has no attributes; the grantee's xsi:type needs one.
-  std::string body =
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<AccessControlPolicy xmlns=\"" + std::string(kXmlns) +
-      "\"><Owner><ID>" + id + "</ID><DisplayName>webfile</DisplayName></Owner><AccessControlList>"
-      "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-      "xsi:type=\"CanonicalUser\"><ID>" + id + "</ID><DisplayName>webfile</DisplayName></Grantee>"
-      "<Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>";
-  return xml_response(std::move(body));
+  nlohmann::json owner = {{"ID", canonical_user_id(c.ctx.account_id)}, {"DisplayName", "webfile"}};
+  nlohmann::json grantee = owner;
+  grantee["Type"] = "CanonicalUser";
+  nlohmann::json acl = {
+      {"Owner", owner},
+      {"Grants", nlohmann::json::array({{{"Grantee", grantee}, {"Permission", "FULL_CONTROL"}}})}};
+  return xml_response(encode_output_xml("GetBucketAcl", acl, "AccessControlPolicy"));
 }
 
 Response S3Service::get_bucket_policy(Call& c) {
@@ -293,15 +288,10 @@ Response S3Service::get_bucket_policy(Call& c) {
 
 Response S3Service::get_bucket_encryption(Call& c) {
   require_bucket(c);
-  protocol::XmlWriter xml;
-  xml.open("ServerSideEncryptionConfiguration", kXmlns)
-      .open("Rule")
-      .open("ApplyServerSideEncryptionByDefault")
-      .element("SSEAlgorithm", "AES256")
-      .close()
-      .element("BucketKeyEnabled", "false")
-      .close();
-  return xml_response(xml.finish());
+  // Every bucket has SSE-S3 by default.
+  static const auto kDefault = nlohmann::json::parse(R"({"Rules": [{
+      "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": false}]})");
+  return xml_response(encode_output_xml("GetBucketEncryption", kDefault));
 }
 
 }  // namespace fogbank::s3

@@ -4,8 +4,9 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
-#include <functional>
-#include <thread>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "fogbank/protocol/crypto.hpp"
 #include "fogbank/s3/checksum.hpp"
@@ -21,23 +22,31 @@ AwsError unsupported_algorithm() {
                   "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
 }
 
-/// Hashes the rest of a stream on a thread of its own. MD5 (the ETag) runs at ~800 MB/s on one
+/// Hashes the rest of a stream on the platform's pool. MD5 (the ETag) runs at ~800 MB/s on one
 /// core and cannot be split, so it is the floor of a large upload; hashing beside the thread that
 /// reads the socket and writes RocksDB, instead of on it, lets the two overlap. Bytes are copied
-/// into 1 MiB blocks; at most kMaxQueuedBlocks wait, after which push() blocks, so memory stays
-/// bounded when the client sends faster than MD5 goes.
+/// into 1 MiB blocks and queued; one drain task at a time (posted when blocks arrive and none is
+/// out) hashes them in order and returns when the queue is empty, so no pool thread sleeps here.
+///
+/// Back-pressure: at most kMaxQueuedBlocks wait, so memory stays bounded when the client sends
+/// faster than MD5 goes. A full queue makes push() wait, on the request's I/O thread. That wait
+/// cannot go: BodySink::write() is synchronous, so not returning is the only way to slow the
+/// socket down, and MD5 is sequential, so the I/O thread cannot hash later blocks itself. It is
+/// bounded, though: push() only waits while a task is hashing, which frees a block within one
+/// block's MD5 (~1.3 ms); if the task has not started (the pool is busy elsewhere), push() hashes
+/// the oldest block itself instead of waiting for the pool.
+///
+/// The blocks, the MD5 state and the queue live in State, which the task co-owns: dropping the
+/// worker (an abandoned upload) clears the queue and never waits for the task.
 class DigestWorker {
  public:
-  explicit DigestWorker(std::function<void(std::string_view)> hash)
-      : hash_(std::move(hash)), thread_([this] { run(); }) {}
+  DigestWorker(protocol::Scheduler& pool, protocol::Md5 md5)
+      : state_(std::make_shared<State>(std::move(md5))), pool_(pool) {}
 
   ~DigestWorker() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    work_ready_.notify_one();
-    thread_.join();
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+    state_->queue.clear();
   }
 
   DigestWorker(const DigestWorker&) = delete;
@@ -57,76 +66,135 @@ class DigestWorker {
     }
   }
 
-  /// Waits until every byte pushed has been hashed.
-  void drain() {
+  /// The MD5 of everything pushed. Hashes what no task has started on here; waits only for a task
+  /// that is hashing right now.
+  protocol::Md5Digest finish() {
     if (!filling_.empty()) {
       submit();
     }
-    std::unique_lock lock(mutex_);
-    space_ready_.wait(lock, [&] { return queue_.empty() && !hashing_; });
-    if (failure_) {
-      std::rethrow_exception(failure_);
+    State& s = *state_;
+    std::unique_lock lock(s.mutex);
+    s.changed.wait(lock, [&] { return !s.running; });
+    if (!s.queue.empty()) {
+      s.running = true;
+      while (!s.queue.empty()) {
+        hash_front(s, lock);
+      }
+      s.running = false;
     }
+    if (s.failure) {
+      std::rethrow_exception(s.failure);
+    }
+    return s.md5.finish();
   }
 
  private:
   static constexpr std::size_t kBlockBytes = 1 << 20;
   static constexpr std::size_t kMaxQueuedBlocks = 4;
 
+  struct State {
+    explicit State(protocol::Md5 m) : md5(std::move(m)) {}
+    std::mutex mutex;
+    std::condition_variable changed;  // a block was hashed, or the hasher stopped
+    std::deque<std::string> queue;
+    std::vector<std::string> spare;  // hashed blocks, reused so a stream allocates a few blocks only
+    protocol::Md5 md5;               // used by the one hasher only (whoever set `running`)
+    std::exception_ptr failure;      // likewise
+    bool running = false;            // someone is hashing: the drain task, or finish()/push()
+    bool posted = false;             // a drain task is queued on the pool and has not started
+    bool stopping = false;
+  };
+
+  /// Hashes the oldest block. The caller holds the lock and has set `running`; the lock is
+  /// released while hashing.
+  static void hash_front(State& s, std::unique_lock<std::mutex>& lock) {
+    std::string block = std::move(s.queue.front());
+    s.queue.pop_front();
+    lock.unlock();
+    try {
+      if (!s.failure) {
+        s.md5.update(block);
+      }
+    } catch (...) {
+      s.failure = std::current_exception();  // read by finish() once `running` is clear
+    }
+    block.clear();
+    lock.lock();
+    s.spare.push_back(std::move(block));
+    s.changed.notify_all();
+  }
+
+  static void drain(const std::shared_ptr<State>& state) {
+    State& s = *state;
+    std::unique_lock lock(s.mutex);
+    s.posted = false;
+    if (s.running) {
+      return;  // push() or finish() is hashing; whoever stops hashing re-posts if blocks are left
+    }
+    s.running = true;
+    while (!s.stopping && !s.queue.empty()) {
+      hash_front(s, lock);
+    }
+    s.running = false;
+    s.changed.notify_all();
+  }
+
+  /// Whether a drain task must be posted (then marked posted). Called with the lock held.
+  static bool needs_task(State& s) {
+    if (s.running || s.posted || s.stopping || s.queue.empty()) {
+      return false;
+    }
+    s.posted = true;
+    return true;
+  }
+
+  void post_drain() {
+    try {
+      pool_.post([state = state_] { drain(state); });
+    } catch (...) {
+      // The pool refused (shutting down): the blocks stay queued, and push() and finish() hash
+      // them themselves since no task is running.
+      std::lock_guard lock(state_->mutex);
+      state_->posted = false;
+    }
+  }
+
   void submit() {
-    std::unique_lock lock(mutex_);
-    space_ready_.wait(lock, [&] { return queue_.size() < kMaxQueuedBlocks; });
-    queue_.push_back(std::move(filling_));
-    if (!spare_.empty()) {
-      filling_ = std::move(spare_.back());
-      spare_.pop_back();
+    State& s = *state_;
+    std::unique_lock lock(s.mutex);
+    while (s.queue.size() >= kMaxQueuedBlocks) {
+      if (s.running) {
+        s.changed.wait(lock);  // a block is being hashed: free within ~1.3 ms
+        continue;
+      }
+      // The drain task has not started (the pool is busy with other work, maybe for long):
+      // hash the oldest block here, as the request thread did before there was a worker.
+      s.running = true;
+      hash_front(s, lock);
+      s.running = false;
+      s.changed.notify_all();
+    }
+    s.queue.push_back(std::move(filling_));
+    if (!s.spare.empty()) {
+      filling_ = std::move(s.spare.back());
+      s.spare.pop_back();
     } else {
       filling_ = std::string();
     }
     filling_.clear();
+    const bool post = needs_task(s);
     lock.unlock();
-    work_ready_.notify_one();
-  }
-
-  void run() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) {
-        return;  // stopping, and nothing left
-      }
-      std::string block = std::move(queue_.front());
-      queue_.pop_front();
-      hashing_ = true;
-      lock.unlock();
-      try {
-        if (!failure_) {
-          hash_(block);
-        }
-      } catch (...) {
-        failure_ = std::current_exception();  // read by drain() after hashing_ is cleared
-      }
-      lock.lock();
-      hashing_ = false;
-      spare_.push_back(std::move(block));
-      space_ready_.notify_one();
+    if (post) {
+      post_drain();
     }
   }
 
-  std::function<void(std::string_view)> hash_;
+  std::shared_ptr<State> state_;
+  protocol::Scheduler& pool_;
   std::string filling_;  // producer side only
-  std::mutex mutex_;
-  std::condition_variable work_ready_;
-  std::condition_variable space_ready_;
-  std::deque<std::string> queue_;
-  std::vector<std::string> spare_;  // hashed blocks, reused so a stream allocates a few blocks only
-  bool hashing_ = false;
-  bool stopping_ = false;
-  std::exception_ptr failure_;
-  std::thread thread_;  // last: started once everything above exists
 };
 
-/// The first MiB of a body is hashed on the request's thread: a thread per small upload would
+/// The first MiB of a body is hashed on the request's thread: a pool hop per small upload would
 /// cost more than it saves.
 constexpr std::uint64_t kHashInlineBytes = 1 << 20;
 
@@ -139,13 +207,15 @@ struct PayloadDigests::Impl {
   std::optional<std::string> expected;     // raw digest from a header
   std::string trailer;                     // header name of a trailing checksum
   std::uint64_t md5_inline = 0;
+  protocol::Scheduler* pool = nullptr;  // where MD5 moves after the first MiB; null: it stays here
   // Only MD5 moves to the worker: the CRCs are several times faster and keep the request's thread
-  // busy while MD5 runs, so the worker's core does nothing but MD5.
-  std::unique_ptr<DigestWorker> md5_worker;  // last: stopped before the digest it updates goes
+  // busy while MD5 runs, so the worker's core does nothing but MD5. It owns `md5` once it exists.
+  std::unique_ptr<DigestWorker> md5_worker;
 };
 
 PayloadDigests::PayloadDigests(const Call& c, std::string_view upload_algorithm, bool default_crc64)
     : impl_(std::make_unique<Impl>()) {
+  impl_->pool = c.scheduler;
   if (auto cm = c.header("content-md5")) {
     auto raw = protocol::base64_decode(*cm);
     if (!raw || raw->size() != 16) {
@@ -224,16 +294,13 @@ void PayloadDigests::update(std::string_view data) {
   }
   d.md5.update(data);
   d.md5_inline += data.size();
-  if (d.md5_inline >= kHashInlineBytes) {
-    d.md5_worker = std::make_unique<DigestWorker>([&md5 = d.md5](std::string_view block) { md5.update(block); });
+  if (d.md5_inline >= kHashInlineBytes && d.pool != nullptr) {
+    d.md5_worker = std::make_unique<DigestWorker>(*d.pool, std::move(d.md5));
   }
 }
 
 void PayloadDigests::verify(const Call& c) {
-  if (impl_->md5_worker) {
-    impl_->md5_worker->drain();
-  }
-  auto digest = impl_->md5.finish();
+  auto digest = impl_->md5_worker ? impl_->md5_worker->finish() : impl_->md5.finish();
   std::string raw(reinterpret_cast<const char*>(digest.data()), digest.size());
   if (impl_->content_md5 && *impl_->content_md5 != raw) {
     throw AwsError("BadDigest", 400, "The Content-MD5 you specified did not match what we received.")

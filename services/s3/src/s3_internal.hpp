@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,7 +15,10 @@
 #include <vector>
 
 #include "fogbank/protocol/aws_error.hpp"
+#include "fogbank/protocol/codec.hpp"
+#include "fogbank/protocol/clock.hpp"
 #include "fogbank/protocol/http.hpp"
+#include "fogbank/protocol/platform.hpp"
 #include "fogbank/protocol/service.hpp"
 #include "fogbank/protocol/text.hpp"
 #include "fogbank/protocol/uri.hpp"
@@ -41,6 +45,7 @@ struct Call {
   std::string key;
   protocol::QueryParams query;
   std::string body;
+  protocol::Scheduler* scheduler = nullptr;  ///< the pool MD5 runs on; null: MD5 on the caller
 
   explicit Call(std::shared_ptr<RequestContext> c) : ctx_owner(std::move(c)), ctx(*ctx_owner) {}
   Call(RequestContext& c) : ctx(c) {}
@@ -62,14 +67,20 @@ std::optional<std::int64_t> parse_http_date(std::string_view text);  ///< → un
 std::string quote_etag(std::string_view etag);        ///< "etag"
 std::string unquoted(std::string_view etag);
 Response xml_response(std::string body, int status = 200);
-/// Parses an XML request body; MalformedXML when it is not well-formed.
-protocol::XmlNode parse_body_xml(std::string_view body);
+/// Decodes an XML request body with the S3 model: `operation`'s input payload shape, rooted at
+/// the payload's element name. MalformedXML when it is not well-formed or does not fit.
+protocol::codec::Value decode_body_xml(std::string_view operation, std::string_view body);
+/// Renders `operation`'s output (its payload member when it has one) as a document; `root` names
+/// the element of outputs without a payload member (GetBucketTagging → "Tagging").
+std::string encode_output_xml(std::string_view operation, const protocol::codec::Value& value,
+                              std::string_view root = {});
 /// Decodes `<Tagging><TagSet><Tag>` (body) with S3's tag rules; `max` tags allowed.
 NameValues parse_tagging_xml(std::string_view body, std::size_t max);
 /// Decodes the x-amz-tagging header (URL query form).
 NameValues parse_tagging_header(std::string_view value);
 void validate_tags(const NameValues& tags, std::size_t max);
-void write_tag_set(protocol::XmlWriter& xml, const NameValues& tags);
+/// A GetBucketTagging / GetObjectTagging answer (<Tagging><TagSet>...).
+Response tagging_response(std::string_view operation, const NameValues& tags);
 /// The object's x-amz-server-side-encryption value (AES256 unless it asked for KMS).
 std::string sse_algorithm(const ObjectRecord& o);
 /// Writes <Owner><ID/><DisplayName/></Owner> (or another element name) for an account.
@@ -139,7 +150,7 @@ using StreamHandler = std::unique_ptr<protocol::BodySink> (S3Service::*)(std::sh
 
 class S3Service final : public protocol::Service {
  public:
-  S3Service(storage::Store& store, std::shared_ptr<const protocol::sigv4::CredentialLookup> keys);
+  explicit S3Service(const protocol::Platform& platform);
 
   std::string_view name() const override { return "s3"; }
   protocol::WireProtocol protocol() const override { return protocol::WireProtocol::kRestXml; }
@@ -225,7 +236,15 @@ class S3Service final : public protocol::Service {
   };
   CopySource copy_source(const Call& c);
 
+  /// Runs `work` on the platform's pool and returns the placeholder the server waits on (see
+  /// protocol/deferred.hpp): for work that would block an I/O thread. Errors it throws are rendered
+  /// as S3's; request-id headers are added to whatever it answers. `work` runs while the request's
+  /// context is alive, but must own (capture) everything else it uses.
+  Response on_pool(const RequestContext& ctx, std::function<Response()> work);
+
   storage::Store& store_;
+  protocol::Clock& clock_;
+  protocol::Scheduler& scheduler_;
   BlobStore blobs_;
   KeyLocks locks_;
   std::shared_ptr<const protocol::sigv4::CredentialLookup> keys_;

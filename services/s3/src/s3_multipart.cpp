@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <nlohmann/json.hpp>
+
 #include "fogbank/protocol/crypto.hpp"
 #include "fogbank/s3/checksum.hpp"
 #include "s3_internal.hpp"
@@ -228,14 +230,12 @@ Response S3Service::upload_part_copy(Call& c) {
 
 Response S3Service::complete_multipart_upload(Call& c) {
   auto upload = require_upload(c);
-  auto doc = parse_body_xml(c.body);
-  if (doc.name != "CompleteMultipartUpload") {
+  auto request = decode_body_xml("CompleteMultipartUpload", c.body);
+  auto parts = request.find("Parts");
+  if (parts == request.end() || parts->empty()) {
     throw errors::malformed_xml();
   }
-  auto listed = doc.all("Part");
-  if (listed.empty()) {
-    throw errors::malformed_xml();
-  }
+  const auto& listed = *parts;
   std::lock_guard lock(locks_.of(c.bucket, c.key));
   // Every stored part, to know which ones the object leaves out.
   std::map<std::uint32_t, PartRecord> stored;
@@ -252,13 +252,15 @@ Response S3Service::complete_multipart_upload(Call& c) {
   std::vector<std::string> part_algorithms;
   std::uint32_t previous = 0;
   for (std::size_t i = 0; i < listed.size(); ++i) {
-    auto number_text = listed[i]->child_text("PartNumber").value_or("");
-    auto etag = unquoted(listed[i]->child_text("ETag").value_or(""));
-    std::uint32_t number = 0;
-    auto [end, ec] = std::from_chars(number_text.data(), number_text.data() + number_text.size(), number);
-    if (ec != std::errc() || end != number_text.data() + number_text.size()) {
+    const auto& listed_part = listed[i];
+    auto number_value = listed_part.find("PartNumber");
+    // The codec has checked the type (an int32); a part number is never negative.
+    if (number_value == listed_part.end() || number_value->get<std::int64_t>() < 0) {
       throw errors::malformed_xml();
     }
+    auto number = static_cast<std::uint32_t>(number_value->get<std::int64_t>());
+    auto etag_value = listed_part.find("ETag");
+    auto etag = unquoted(etag_value == listed_part.end() ? "" : etag_value->get<std::string>());
     if (number <= previous) {
       throw AwsError("InvalidPartOrder", 400,
                      "The list of parts was not in ascending order. Parts must be ordered by part number.")
@@ -276,7 +278,10 @@ Response S3Service::complete_multipart_upload(Call& c) {
     }
     const auto& part = it->second;
     if (!record.checksum_algorithm.empty()) {
-      auto sent = listed[i]->child_text("Checksum" + record.checksum_algorithm);
+      std::optional<std::string> sent;
+      if (auto it = listed_part.find("Checksum" + record.checksum_algorithm); it != listed_part.end()) {
+        sent = it->get<std::string>();
+      }
       if (!sent && record.checksum_type == "COMPOSITE") {
         throw AwsError("InvalidRequest", 400,
                        "The upload was created using a " + protocol::ascii_lower(record.checksum_algorithm) +

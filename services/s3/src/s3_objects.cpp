@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <nlohmann/json.hpp>
+
 #include "fogbank/protocol/crypto.hpp"
 #include "s3_internal.hpp"
 
@@ -336,42 +338,47 @@ Response S3Service::delete_objects(Call& c) {
   PayloadDigests digests(c);
   digests.update(c.body);
   digests.verify(c);
-  auto doc = parse_body_xml(c.body);
-  if (doc.name != "Delete") {
+  auto request = decode_body_xml("DeleteObjects", c.body);
+  auto objects = request.find("Objects");
+  // S3 takes 1 to 1000 keys per request.
+  if (objects == request.end() || objects->empty() || objects->size() > 1000) {
     throw errors::malformed_xml();
   }
-  auto objects = doc.all("Object");
-  if (objects.empty() || objects.size() > 1000) {
-    throw errors::malformed_xml();
-  }
-  bool quiet = doc.child_text("Quiet").value_or("false") == "true";
-  protocol::XmlWriter xml;
-  xml.open("DeleteResult", kXmlns);
-  for (const auto* obj : objects) {
-    auto key = obj->child_text("Key");
-    if (!key) {
+  bool quiet = request.value("Quiet", false);
+  // The whole request is checked before anything is deleted.
+  std::vector<std::pair<std::string, std::optional<std::string>>> wanted;
+  wanted.reserve(objects->size());
+  for (const auto& obj : *objects) {
+    auto k = obj.find("Key");
+    if (k == obj.end()) {
       throw errors::malformed_xml();
     }
-    if (key->empty() || key->size() > kMaxKeyBytes) {
-      xml.open("Error").element("Key", *key).element("Code", "InvalidArgument")
+    auto v = obj.find("VersionId");
+    wanted.emplace_back(k->get<std::string>(),
+                        v == obj.end() ? std::nullopt : std::optional<std::string>(v->get<std::string>()));
+  }
+  protocol::XmlWriter xml;
+  xml.open("DeleteResult", kXmlns);
+  for (const auto& [key, version] : wanted) {
+    if (key.empty() || key.size() > kMaxKeyBytes) {
+      xml.open("Error").element("Key", key).element("Code", "InvalidArgument")
           .element("Message", "Invalid key").close();
       continue;
     }
-    auto version = obj->child_text("VersionId");
-    std::lock_guard lock(locks_.of(c.bucket, *key));
-    if (auto o = load_object(c.bucket, *key)) {
+    std::lock_guard lock(locks_.of(c.bucket, key));
+    if (auto o = load_object(c.bucket, key)) {
       storage::Batch batch;
-      batch.del(storage::Space::kS3Meta, object_key(c.bucket, *key));
+      batch.del(storage::Space::kS3Meta, object_key(c.bucket, key));
       blobs_.retire(batch, o->segments);
       if (auto st = store_.write(batch); !st) {
-        xml.open("Error").element("Key", *key).element("Code", "InternalError")
+        xml.open("Error").element("Key", key).element("Code", "InternalError")
             .element("Message", "We encountered an internal error. Please try again.").close();
         continue;
       }
       blobs_.collect(o->segments);
     }
     if (!quiet) {
-      xml.open("Deleted").element("Key", *key);
+      xml.open("Deleted").element("Key", key);
       if (version) {
         xml.element("VersionId", *version);
       }
@@ -458,10 +465,7 @@ Response S3Service::put_object_tagging(Call& c) {
 
 Response S3Service::get_object_tagging(Call& c) {
   auto o = require_object(c);
-  protocol::XmlWriter xml;
-  xml.open("Tagging", kXmlns);
-  write_tag_set(xml, o.tags);
-  return xml_response(xml.finish());
+  return tagging_response("GetObjectTagging", o.tags);
 }
 
 Response S3Service::delete_object_tagging(Call& c) {

@@ -10,6 +10,9 @@
 #include <algorithm>
 
 #include "fogbank/protocol/crypto.hpp"
+#include "fogbank/protocol/deferred.hpp"
+#include "fogbank/protocol/dispatcher.hpp"
+#include "fogbank/protocol/error_render.hpp"
 #include "fogbank/storage/keys.hpp"
 #include "s3_internal.hpp"
 
@@ -19,6 +22,14 @@ namespace {
 
 enum class Level { kService, kBucket, kObject };
 
+/// Where a buffered operation's handler runs. Blocking work must not hold an I/O thread, whose
+/// other connections would stall behind it; a pool hop costs a small request more than it saves.
+enum class Runs {
+  kInline,      ///< on the I/O thread
+  kOnPool,      ///< always on the pool: copies read and write object bytes, then flush them
+  kPoolIfLarge  ///< on the pool when the body has at least one blob chunk (written, then flushed)
+};
+
 struct Operation {
   std::string_view name;
   std::string_view method;
@@ -27,6 +38,7 @@ struct Operation {
   std::string_view header;       ///< request header that selects the row ("" = not required)
   Handler handle = nullptr;
   StreamHandler stream = nullptr;
+  Runs runs = Runs::kInline;
 };
 
 using S = S3Service;
@@ -53,12 +65,12 @@ const Operation kOperations[] = {
     {"DeleteBucketTagging", "DELETE", kBkt, "tagging", "", &S::delete_bucket_tagging},
     {"DeleteBucket", "DELETE", kBkt, "", "", &S::delete_bucket},
     {"DeleteObjects", "POST", kBkt, "delete", "", &S::delete_objects},
-    {"PostObject", "POST", kBkt, "", "", &S::post_object},
+    {"PostObject", "POST", kBkt, "", "", &S::post_object, nullptr, Runs::kPoolIfLarge},
 
     {"PutObjectTagging", "PUT", kObj, "tagging", "", &S::put_object_tagging},
-    {"UploadPartCopy", "PUT", kObj, "uploadId", "x-amz-copy-source", &S::upload_part_copy},
+    {"UploadPartCopy", "PUT", kObj, "uploadId", "x-amz-copy-source", &S::upload_part_copy, nullptr, Runs::kOnPool},
     {"UploadPart", "PUT", kObj, "uploadId", "", nullptr, &S::upload_part},
-    {"CopyObject", "PUT", kObj, "", "x-amz-copy-source", &S::copy_object},
+    {"CopyObject", "PUT", kObj, "", "x-amz-copy-source", &S::copy_object, nullptr, Runs::kOnPool},
     {"PutObject", "PUT", kObj, "", "", nullptr, &S::put_object},
     {"GetObjectTagging", "GET", kObj, "tagging", "", &S::get_object_tagging},
     {"GetObjectAttributes", "GET", kObj, "attributes", "", &S::get_object_attributes},
@@ -86,6 +98,39 @@ struct Target {
   std::string bucket;
   std::string key;
   Level level = Level::kService;
+};
+
+/// Bodies of at least one blob chunk are large: their blob has chunks to flush before the commit,
+/// and their MD5 is finished on the pool (PayloadDigests hands it over after the first MiB).
+constexpr std::uint64_t kLargeBodyBytes = storage::kDefaultChunkSize;
+
+/// A streaming upload's finish() -- wait for the last MD5 blocks, flush the blob's chunks, commit
+/// the record -- runs on the pool once the body is large; small bodies finish inline, which is
+/// cheaper than the hop. The wrapped sink stays owned here, and the server keeps this sink until
+/// the deferred response is delivered or cancelled, so the pool work may use it.
+class PoolFinishSink final : public protocol::BodySink {
+ public:
+  PoolFinishSink(S3Service& s3, std::shared_ptr<Call> call, std::unique_ptr<protocol::BodySink> inner)
+      : s3_(s3), call_(std::move(call)), inner_(std::move(inner)) {}
+
+  void write(std::string_view data) override {
+    received_ += data.size();
+    inner_->write(data);
+  }
+  Response finish() override {
+    if (received_ < kLargeBodyBytes) {
+      return inner_->finish();
+    }
+    return s3_.on_pool(call_->ctx, [inner = inner_.get()] { return inner->finish(); });
+  }
+  void abort() noexcept override { inner_->abort(); }
+  [[nodiscard]] bool failed() const noexcept override { return inner_->failed(); }
+
+ private:
+  S3Service& s3_;
+  std::shared_ptr<Call> call_;
+  std::unique_ptr<protocol::BodySink> inner_;
+  std::uint64_t received_ = 0;
 };
 
 }  // namespace
@@ -162,7 +207,7 @@ struct Resolved {
   const Operation* op = nullptr;
 };
 
-Resolved resolve(const protocol::RequestHead& head) {
+Resolved resolve_request(const protocol::RequestHead& head) {
   Resolved r;
   r.target = parse_target(head);
   auto q = protocol::parse_query_string(head.query);
@@ -186,16 +231,20 @@ Resolved resolve(const protocol::RequestHead& head) {
 
 }  // namespace
 
-S3Service::S3Service(storage::Store& store,
-                     std::shared_ptr<const protocol::sigv4::CredentialLookup> keys)
-    : store_(store), blobs_(store), keys_(std::move(keys)) {
+S3Service::S3Service(const protocol::Platform& platform)
+    : store_(platform.store),
+      clock_(platform.clock),
+      scheduler_(platform.scheduler),
+      blobs_(platform.store, platform.clock,
+             [&pool = platform.scheduler](std::function<void()> task) { pool.post(std::move(task)); }),
+      keys_(platform.keys) {
   blobs_.sweep();
   load_buckets();
 }
 
 bool S3Service::streams_body(const protocol::RequestHead& head) const {
   try {
-    auto r = resolve(head);
+    auto r = resolve_request(head);
     return r.op->stream != nullptr;
   } catch (const AwsError&) {
     return false;  // handle() reports the error
@@ -216,7 +265,7 @@ bool S3Service::accepts_anonymous(const protocol::RequestHead& head) const {
 }
 
 Response S3Service::handle(RequestContext& ctx, std::string body) {
-  auto r = resolve(ctx.head);
+  auto r = resolve_request(ctx.head);
   ctx.operation = std::string(r.op->name);
   if (r.op->handle == nullptr) {
     throw errors::invalid_argument("streaming operation reached the buffered path");
@@ -226,6 +275,7 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
   call.key = std::move(r.target.key);
   call.query = std::move(r.query);
   call.body = std::move(body);
+  call.scheduler = &scheduler_;
   if (ctx.account_id.empty() && r.op->handle != &S3Service::post_object) {
     authenticate_sigv2(call);  // let through unsigned by accepts_anonymous()
   }
@@ -235,20 +285,51 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
       throw errors::access_denied();
     }
   }
-  return (this->*(r.op->handle))(call);
+  const bool pooled = r.op->runs == Runs::kOnPool ||
+                      (r.op->runs == Runs::kPoolIfLarge && call.body.size() >= kLargeBodyBytes);
+  if (!pooled) {
+    return (this->*(r.op->handle))(call);
+  }
+  return on_pool(ctx, [this, handler = r.op->handle, owned = std::make_shared<Call>(std::move(call))] {
+    return (this->*handler)(*owned);
+  });
+}
+
+Response S3Service::on_pool(const RequestContext& ctx, std::function<Response()> work) {
+  return protocol::run_on_pool(
+      scheduler_,
+      [&ctx, work = std::move(work)] {
+        Response r;
+        try {
+          r = work();
+        } catch (const AwsError&) {
+          throw;
+        } catch (const std::exception&) {
+          // What the dispatcher's boundary answers S3 for anything but an AwsError.
+          throw AwsError("InternalError", 500, "We encountered an internal error. Please try again.", false);
+        }
+        // The server sends this in place of the placeholder the dispatcher decorated.
+        protocol::add_request_id_headers(r, ctx.protocol, ctx.request_id);
+        return r;
+      },
+      [this, &ctx](const AwsError& e) {
+        return protocol::render_service_error(this, e, ctx.protocol, ctx.request_id, ctx.head.method);
+      });
 }
 
 std::unique_ptr<protocol::BodySink> S3Service::begin_stream(std::shared_ptr<RequestContext> ctx) {
-  auto r = resolve(ctx->head);
+  auto r = resolve_request(ctx->head);
   ctx->operation = std::string(r.op->name);
   auto call = std::make_shared<Call>(ctx);
   call->bucket = std::move(r.target.bucket);
   call->key = std::move(r.target.key);
   call->query = std::move(r.query);
+  call->scheduler = &scheduler_;
   if (ctx->account_id.empty()) {
     authenticate_sigv2(*call);
   }
-  return (this->*(r.op->stream))(std::move(call));
+  auto sink = (this->*(r.op->stream))(call);
+  return std::make_unique<PoolFinishSink>(*this, std::move(call), std::move(sink));
 }
 
 std::string S3Service::state() const {
@@ -563,9 +644,8 @@ std::string canonical_user_id(std::string_view account_id) {
   return protocol::hex(protocol::sha256("fogbank-canonical-user:" + std::string(account_id)));
 }
 
-std::shared_ptr<protocol::Service> make_s3_service(
-    storage::Store& store, std::shared_ptr<const protocol::sigv4::CredentialLookup> keys) {
-  return std::make_shared<S3Service>(store, std::move(keys));
+std::shared_ptr<protocol::Service> make_s3_service(const protocol::Platform& platform) {
+  return std::make_shared<S3Service>(platform);
 }
 
 }  // namespace fogbank::s3

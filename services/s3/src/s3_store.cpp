@@ -1,6 +1,6 @@
 #include "s3_store.hpp"
 
-#include <chrono>
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -349,16 +349,26 @@ void BlobStore::Writer::abort() noexcept {
   }
 }
 
+std::uint64_t BlobStore::next_id_micros() {
+  // Strictly increasing within a process, so ids keep their order under a virtual clock that
+  // stands still or is set back, and when many blobs start within one millisecond.
+  const auto now = static_cast<std::uint64_t>(std::max<std::int64_t>(clock_.now_ms(), 0)) * 1000;
+  std::uint64_t last = last_id_micros_.load(std::memory_order_relaxed);
+  std::uint64_t next = 0;
+  do {
+    next = std::max(now, last + 1);
+  } while (!last_id_micros_.compare_exchange_weak(last, next, std::memory_order_relaxed));
+  return next;
+}
+
 std::unique_ptr<BlobStore::Writer> BlobStore::new_writer() {
   // Time first, then randomness: new chunks sort after older ones, so each flush's keys land at
   // the end of the data space and compaction merges them with the newest file only, instead of
   // rewriting every chunk reference (random ids made every flush overlap the whole space).
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const std::uint64_t micros = next_id_micros();
   std::string id;
   for (int shift = 56; shift >= 0; shift -= 8) {
-    id.push_back(static_cast<char>((static_cast<std::uint64_t>(micros) >> shift) & 0xFF));
+    id.push_back(static_cast<char>((micros >> shift) & 0xFF));
   }
   id += protocol::random_bytes(4, protocol::Randomness::kIdentifier);
   return std::make_unique<Writer>(*this, protocol::hex(id));
@@ -391,8 +401,8 @@ std::size_t BlobStore::Reader::read(char* buf, std::size_t n) {
       }
       const auto& s = segments_[index_];
       auto len = std::min<std::uint64_t>(s.size - skip_, left_);
-      current_ = std::make_unique<storage::BlobReader>(owner_.store_, Space::kS3Data,
-                                                       data_prefix(s.blob), skip_, len);
+      current_ = std::make_unique<storage::BlobReader>(owner_.store_, Space::kS3Data, data_prefix(s.blob),
+                                                       skip_, len, storage::kDefaultChunkSize, owner_.read_ahead_);
       skip_ = 0;
     }
     auto got = current_->read(buf, static_cast<std::size_t>(std::min<std::uint64_t>(n, left_)));

@@ -13,6 +13,7 @@
 // that commits its record, and the batch that replaces a record marks the old blobs G, so a crash
 // at any point leaves either the old object or the new one; W/G markers are swept at start.
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "fogbank/protocol/clock.hpp"
 #include "fogbank/storage/blob.hpp"
 #include "fogbank/storage/store.hpp"
 
@@ -104,7 +106,10 @@ std::string part_prefix(std::string_view upload_id);
 /// Blobs: writing, reading under a lease, and deferred deletion.
 class BlobStore {
  public:
-  explicit BlobStore(storage::Store& store) : store_(store) {}
+  /// `clock` stamps new blob ids; `read_ahead` (the platform's pool) reads long ranges ahead,
+  /// without it every chunk is read when it is needed.
+  BlobStore(storage::Store& store, const protocol::Clock& clock, storage::Executor read_ahead = {})
+      : store_(store), clock_(clock), read_ahead_(std::move(read_ahead)) {}
 
   /// Deletes blobs left by a crash (W markers) or retired before one (G markers).
   void sweep();
@@ -160,8 +165,12 @@ class BlobStore {
   void lease(const std::string& blob);
   void release(const std::string& blob);
   void destroy(const std::string& blob);
+  std::uint64_t next_id_micros();
 
   storage::Store& store_;
+  const protocol::Clock& clock_;
+  storage::Executor read_ahead_;
+  std::atomic<std::uint64_t> last_id_micros_{0};
   std::mutex mu_;
   std::map<std::string, int, std::less<>> readers_;  // blob → active readers
   std::map<std::string, bool, std::less<>> doomed_;  // retired while being read

@@ -1,7 +1,11 @@
+#include <algorithm>
 #include <ctime>
 #include <functional>
 
+#include <nlohmann/json.hpp>
+
 #include "fogbank/protocol/crypto.hpp"
+#include "fogbank/protocol/model.hpp"
 #include "fogbank/s3/s3_service.hpp"
 #include "s3_internal.hpp"
 
@@ -67,13 +71,66 @@ Response xml_response(std::string body, int status) {
   return r;
 }
 
-protocol::XmlNode parse_body_xml(std::string_view body) {
-  std::string why;
-  auto doc = protocol::parse_xml(body, why);
-  if (!doc) {
+namespace {
+
+const protocol::model::Operation& s3_operation(std::string_view name) {
+  const auto* op = protocol::model::get("s3").operation(name);
+  if (op == nullptr) {
+    throw protocol::errors::internal_failure("S3 model has no operation " + std::string(name));
+  }
+  return *op;
+}
+
+// The member a REST operation's shape names as its whole body, or null.
+const protocol::model::Member* payload_member(const protocol::model::Shape* shape) {
+  return shape == nullptr || shape->payload.empty() ? nullptr : shape->find(shape->payload);
+}
+
+// The document element's local name. Only called on a body the codec has already accepted, so
+// all that can come before the root is a BOM, whitespace, comments and processing instructions.
+std::string_view root_element_name(std::string_view doc) {
+  for (;;) {
+    doc.remove_prefix(std::min(doc.find('<'), doc.size()));
+    if (doc.starts_with("<?") || doc.starts_with("<!--")) {
+      auto end = doc.find(doc[1] == '?' ? "?>" : "-->");
+      doc.remove_prefix(std::min(end, doc.size()));
+      continue;
+    }
+    break;
+  }
+  if (doc.empty()) {
+    return {};
+  }
+  auto name = doc.substr(1, doc.find_first_of(" \t\r\n/>") - 1);
+  auto colon = name.rfind(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+}  // namespace
+
+protocol::codec::Value decode_body_xml(std::string_view operation, std::string_view body) {
+  const auto* payload = payload_member(s3_operation(operation).input);
+  if (payload == nullptr) {
+    throw protocol::errors::internal_failure("S3 operation " + std::string(operation) + " has no payload");
+  }
+  auto value = protocol::codec::decode_xml(*payload->shape, body);
+  // The codec leaves the root to its caller; S3's schema names it.
+  if (root_element_name(body) != payload->wire_name()) {
     throw errors::malformed_xml();
   }
-  return std::move(*doc);
+  return value;
+}
+
+std::string encode_output_xml(std::string_view operation, const protocol::codec::Value& value,
+                              std::string_view root) {
+  const auto& op = s3_operation(operation);
+  if (op.output == nullptr) {
+    throw protocol::errors::internal_failure("S3 operation " + std::string(operation) + " has no output");
+  }
+  if (const auto* payload = payload_member(op.output)) {
+    return protocol::codec::encode_xml(*payload->shape, value, payload->wire_name(), kXmlns);
+  }
+  return protocol::codec::encode_xml(*op.output, value, root, kXmlns);
 }
 
 void validate_tags(const NameValues& tags, std::size_t max) {
@@ -106,19 +163,20 @@ void validate_tags(const NameValues& tags, std::size_t max) {
 }
 
 NameValues parse_tagging_xml(std::string_view body, std::size_t max) {
-  auto doc = parse_body_xml(body);
-  const auto* set = doc.name == "Tagging" ? doc.child("TagSet") : nullptr;
-  if (set == nullptr) {
+  // Bucket and object tagging (and POST's tagging field) share the one Tagging shape.
+  auto doc = decode_body_xml("PutObjectTagging", body);
+  auto set = doc.find("TagSet");
+  if (set == doc.end()) {
     throw errors::malformed_xml();
   }
   NameValues tags;
-  for (const auto* tag : set->all("Tag")) {
-    auto k = tag->child_text("Key");
-    auto v = tag->child_text("Value");
-    if (!k || !v) {
+  for (const auto& tag : *set) {
+    auto k = tag.find("Key");
+    auto v = tag.find("Value");
+    if (k == tag.end() || v == tag.end()) {
       throw errors::malformed_xml();
     }
-    tags.emplace_back(*k, *v);
+    tags.emplace_back(k->get<std::string>(), v->get<std::string>());
   }
   validate_tags(tags, max);
   return tags;
@@ -134,12 +192,12 @@ NameValues parse_tagging_header(std::string_view value) {
   return tags;
 }
 
-void write_tag_set(protocol::XmlWriter& xml, const NameValues& tags) {
-  xml.open("TagSet");
+Response tagging_response(std::string_view operation, const NameValues& tags) {
+  auto set = nlohmann::json::array();
   for (const auto& [k, v] : tags) {
-    xml.open("Tag").element("Key", k).element("Value", v).close();
+    set.push_back({{"Key", k}, {"Value", v}});
   }
-  xml.close();
+  return xml_response(encode_output_xml(operation, {{"TagSet", std::move(set)}}, "Tagging"));
 }
 
 std::string sse_algorithm(const ObjectRecord& o) {

@@ -1,32 +1,8 @@
 #include "errors.hpp"
 
-#include <array>
 #include <utility>
 
 namespace fogbank::sqs {
-
-std::string query_code(std::string_view json_code) {
-  // From the error shapes of botocore's Query-era model (sqs/2012-11-05, protocol "query").
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kQueryCodes = {{
-      {"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"},
-      {"QueueNameExists", "QueueAlreadyExists"},
-      {"BatchEntryIdsNotDistinct", "AWS.SimpleQueueService.BatchEntryIdsNotDistinct"},
-      {"BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong"},
-      {"EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest"},
-      {"InvalidBatchEntryId", "AWS.SimpleQueueService.InvalidBatchEntryId"},
-      {"MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight"},
-      {"PurgeQueueInProgress", "AWS.SimpleQueueService.PurgeQueueInProgress"},
-      {"QueueDeletedRecently", "AWS.SimpleQueueService.QueueDeletedRecently"},
-      {"TooManyEntriesInBatchRequest", "AWS.SimpleQueueService.TooManyEntriesInBatchRequest"},
-      {"UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation"},
-  }};
-  for (const auto& [json, query] : kQueryCodes) {
-    if (json == json_code) {
-      return std::string(query);
-    }
-  }
-  return std::string(json_code);
-}
 
 AwsError queue_does_not_exist() {
   return AwsError("QueueDoesNotExist", 400, "The specified queue does not exist.");

@@ -1,8 +1,8 @@
 #pragma once
 // SQS's errors. Codes are the JSON protocol's (botocore's current model, e.g. QueueDoesNotExist);
-// query_code() gives the Query protocol's code for the same error
-// (AWS.SimpleQueueService.NonExistentQueue), which is also what the x-amzn-query-error header of
-// a JSON answer carries.
+// the Query protocol's code for the same error (AWS.SimpleQueueService.NonExistentQueue), which is
+// also what the x-amzn-query-error header of a JSON answer carries, comes from the error traits
+// of the Query model (protocol/models/sqs-query.json) at the error boundary.
 
 #include <string>
 #include <string_view>
@@ -12,9 +12,6 @@
 namespace fogbank::sqs {
 
 using protocol::AwsError;
-
-/// The Query-protocol code of a JSON-protocol error code (identity for shared codes).
-std::string query_code(std::string_view json_code);
 
 AwsError queue_does_not_exist();
 AwsError invalid_parameter(std::string message);

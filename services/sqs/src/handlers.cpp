@@ -119,12 +119,13 @@ MessageAttributes message_attributes(const json& in, std::string_view name) {
     MessageAttribute a;
     a.data_type = optional_string(value, "DataType").value_or("");
     a.string_value = optional_string(value, "StringValue").value_or("");
-    if (auto b64 = optional_string(value, "BinaryValue")) {
-      auto raw = protocol::base64_decode(*b64);
-      if (!raw) {
-        throw invalid_parameter("Message (user) attribute '" + attr_name + "' has an invalid binary value.");
+    if (const json* binary = member(value, "BinaryValue")) {
+      // The codecs hand blobs over as raw bytes, whichever encoding the wire used.
+      if (!binary->is_binary()) {
+        throw serialization("BinaryValue");
       }
-      a.binary_value = std::move(*raw);
+      const auto& bytes = binary->get_binary();
+      a.binary_value.assign(bytes.begin(), bytes.end());
     }
     if (member(value, "StringListValues") != nullptr || member(value, "BinaryListValues") != nullptr) {
       throw invalid_parameter("Message attribute list values in SendMessage operation are not supported.");
@@ -311,7 +312,7 @@ json send_one(Call& call, const QueueId& queue, const json& in) {
 json attribute_json(const MessageAttribute& a) {
   json v = {{"DataType", a.data_type}};
   if (a.is_binary()) {
-    v["BinaryValue"] = protocol::base64_encode(a.binary_value);
+    v["BinaryValue"] = json::binary(std::vector<std::uint8_t>(a.binary_value.begin(), a.binary_value.end()));
   } else {
     v["StringValue"] = a.string_value;
   }

@@ -1,7 +1,7 @@
 #pragma once
-// The SQS operation table. Every handler reads the JSON protocol's request shape and writes the
-// JSON protocol's result shape; the service translates both for Query requests (query_codec.hpp),
-// so the two protocols share one implementation and one set of checks.
+// The SQS operation table. Every handler reads the decoded input value and writes the output value
+// (the platform's neutral form of the model's shapes); the platform's codecs decode and encode both
+// wire protocols, so the two share one implementation and one set of checks.
 
 #include <cstdint>
 #include <map>

@@ -67,6 +67,10 @@ std::optional<QueueId> QueueEngine::parse_arn(const std::string& arn) {
 
 void QueueEngine::load() {
   std::lock_guard lock(mutex_);
+  load_locked();
+}
+
+void QueueEngine::load_locked() {
   queues_.clear();
   std::map<std::string, Queue*> by_uid;
   for (auto c = store_.scan_prefix(storage::Space::kSqs, persist::queue_prefix()); c.valid(); c.next()) {
@@ -159,7 +163,14 @@ void QueueEngine::commit(storage::Batch& batch) {
   }
   auto st = store_.write(batch);
   if (!st.is_ok()) {
-    throw AwsError("InternalError", 500, "storage failure: " + st.message(), false);
+    // Operations change the in-memory indexes as they build their batch; the disk is the truth.
+    // Rebuilding every index from it leaves memory and disk in agreement, so the failed call
+    // changed nothing. Waiters are woken first: their queues' objects are replaced.
+    for (auto& [k, q] : queues_) {
+      wake(*q);
+    }
+    load_locked();
+    throw AwsError("InternalFailure", 500, "storage failure: " + st.message(), false);
   }
 }
 

@@ -17,11 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "fogbank/sqs/sqs_service.hpp"
 #include "fogbank/storage/store.hpp"
 #include "model.hpp"
 
 namespace fogbank::sqs {
+
+/// Unix time in milliseconds: the platform clock in the service, a controlled one in unit tests.
+using Clock = std::function<std::int64_t()>;
 
 /// A queue's identity: owner account and name (queue URLs and ARNs both reduce to this).
 struct QueueId {
@@ -128,6 +130,8 @@ class QueueEngine {
   Queue& require(const QueueId& id);
   Queue* find_arn(const std::string& arn);
   void persist_queue(const Queue& q);
+  /// load() with the lock held (also after a failed commit).
+  void load_locked();
   void commit(storage::Batch& batch);
   // Index maintenance (see model.hpp for the invariants).
   void make_hidden(Queue& q, Message& m, std::int64_t until_ms, bool in_flight);

@@ -166,7 +166,7 @@ struct Harness {
   explicit Harness(AuthMode mode = AuthMode::kEnforce, bool with_s3 = true) {
     DispatcherConfig cfg;
     cfg.auth = mode;
-    cfg.clock = [] { return kNow; };
+    cfg.real_time = [] { return kNow; };
     cfg.default_caller.access_key = "test";
     cfg.default_caller.account_id = "000000000000";
     cfg.default_caller.arn = "arn:aws:iam::000000000000:root";

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fogbank/storage/keys.hpp"
@@ -44,9 +49,82 @@ std::size_t count_keys(const Store& store, Space space, std::string_view prefix)
   return n;
 }
 
+/// A small FIFO pool standing in for the platform's Scheduler (storage cannot see it).
+class TestPool {
+ public:
+  explicit TestPool(std::size_t threads) {
+    for (std::size_t i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { run(); });
+    }
+  }
+  ~TestPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    for (auto& t : threads_) {
+      t.join();
+    }
+  }
+  Executor executor() {
+    return [this](std::function<void()> task) {
+      {
+        std::lock_guard lock(mutex_);
+        queue_.push_back(std::move(task));
+        ++posted_;
+      }
+      ready_.notify_one();
+    };
+  }
+  std::size_t posted() {
+    std::lock_guard lock(mutex_);
+    return posted_;
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) {
+        return;
+      }
+      auto task = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> queue_;
+  std::size_t posted_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+/// An executor whose tasks run only when the test says so: a pool busy with other work.
+struct HeldTasks {
+  std::vector<std::function<void()>> tasks;
+  Executor executor() {
+    return [this](std::function<void()> task) { tasks.push_back(std::move(task)); };
+  }
+  void run_all() {
+    auto now = std::move(tasks);
+    tasks.clear();
+    for (auto& t : now) {
+      t();
+    }
+  }
+};
+
 std::string read_all(const Store& store, const std::string& prefix, std::uint64_t offset,
-                     std::uint64_t length, std::size_t chunk, std::size_t buf_size = 333) {
-  BlobReader reader(store, Space::kS3Data, prefix, offset, length, chunk);
+                     std::uint64_t length, std::size_t chunk, std::size_t buf_size = 333,
+                     Executor executor = {}) {
+  BlobReader reader(store, Space::kS3Data, prefix, offset, length, chunk, std::move(executor));
   std::string out;
   std::vector<char> buf(buf_size);
   while (true) {
@@ -230,24 +308,89 @@ TEST(BlobTest, LargeBlobWithSmallChunks) {
   EXPECT_EQ(read_all(*store, "big", kSize - 70000, 70000, kSmallChunk, 8192), pattern(kSize - 70000, 70000));
 }
 
-TEST(BlobTest, ReadAheadStopsWhenTheReaderIsDropped) {
-  // Long ranges are read ahead on helper threads; a reader abandoned after its first bytes (a
-  // client that hangs up) must stop them without waiting for the rest of the blob.
+TEST(BlobTest, ReadAheadOnAPoolReturnsEveryRange) {
+  auto store = open_memory();
+  const std::size_t size = 37 * kChunk + 11;
+  write_blob(*store, "pooled", size, kChunk);
+  TestPool pool(3);
+  for (auto [offset, length] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{
+           {0, size}, {kChunk / 2, 3 * kChunk}, {5 * kChunk - 1, 20 * kChunk + 2}, {size - 3 * kChunk, 3 * kChunk}}) {
+    EXPECT_EQ(read_all(*store, "pooled", offset, length, kChunk, 97, pool.executor()), pattern(offset, length))
+        << offset << "+" << length;
+    EXPECT_EQ(read_all(*store, "pooled", offset, length, kChunk, 5 * kChunk, pool.executor()),
+              pattern(offset, length));
+  }
+  EXPECT_GT(pool.posted(), 0u);
+}
+
+TEST(BlobTest, ReadAheadPostsAFewTasksNotOnePerChunk) {
+  // Tasks keep claiming chunks while the window has room, so a long read posts about one task
+  // per window's worth of chunks, not one per chunk; and never more than four are out at once.
+  auto store = open_memory();
+  write_blob(*store, "count", 64 * kChunk, kChunk);
+  HeldTasks held;
+  BlobReader reader(*store, Space::kS3Data, "count", 0, 64 * kChunk, kChunk, held.executor());
+  EXPECT_EQ(held.tasks.size(), 4u);
+  held.run_all();  // they fill the window (8 chunks) and return
+  std::vector<char> buf(kChunk);
+  ASSERT_EQ(reader.read(buf.data(), buf.size()), kChunk);
+  EXPECT_LE(held.tasks.size(), 4u);
+  std::string got(buf.data(), kChunk);
+  while (std::size_t n = reader.read(buf.data(), buf.size())) {
+    got.append(buf.data(), n);
+    held.run_all();
+  }
+  EXPECT_EQ(got, pattern(0, 64 * kChunk));
+}
+
+TEST(BlobTest, ReadAheadDoesNotWaitForABusyPool) {
+  // The pool never gets to the read-ahead tasks while the reader runs: every chunk is read on the
+  // caller's thread instead of waiting. The tasks run after the reader is gone and do nothing.
+  auto store = open_memory();
+  write_blob(*store, "busy", 12 * kChunk + 5, kChunk);
+  HeldTasks held;
+  EXPECT_EQ(read_all(*store, "busy", 0, 12 * kChunk + 5, kChunk, 333, held.executor()), pattern(0, 12 * kChunk + 5));
+  EXPECT_FALSE(held.tasks.empty());
+  held.run_all();
+  EXPECT_TRUE(held.tasks.empty());
+}
+
+TEST(BlobTest, ReadAheadTasksOutliveADroppedReader) {
+  // A client that hangs up after the first bytes: the reader goes while its tasks are still
+  // queued or reading. They own what they touch, so they finish safely and post nothing more.
   auto store = open_memory();
   write_blob(*store, "ahead", 40 * kChunk, kChunk);
+  HeldTasks held;
+  {
+    BlobReader reader(*store, Space::kS3Data, "ahead", 0, 40 * kChunk, kChunk, held.executor());
+    std::vector<char> buf(10);
+    ASSERT_EQ(reader.read(buf.data(), buf.size()), buf.size());
+    EXPECT_EQ(std::string(buf.data(), buf.size()), pattern(0, buf.size()));
+  }
+  held.run_all();
+  EXPECT_TRUE(held.tasks.empty());
+  TestPool pool(4);
   for (int round = 0; round < 20; ++round) {
-    BlobReader reader(*store, Space::kS3Data, "ahead", 0, 40 * kChunk, kChunk);
+    BlobReader reader(*store, Space::kS3Data, "ahead", 0, 40 * kChunk, kChunk, pool.executor());
     std::vector<char> buf(10);
     ASSERT_EQ(reader.read(buf.data(), buf.size()), buf.size());
     EXPECT_EQ(std::string(buf.data(), buf.size()), pattern(0, buf.size()));
   }
 }
 
+TEST(BlobTest, ReadAheadSurvivesAnExecutorThatRefuses) {
+  auto store = open_memory();
+  write_blob(*store, "refused", 9 * kChunk, kChunk);
+  Executor refuses = [](std::function<void()>) { throw std::runtime_error("pool stopped"); };
+  EXPECT_EQ(read_all(*store, "refused", 0, 9 * kChunk, kChunk, 333, refuses), pattern(0, 9 * kChunk));
+}
+
 TEST(BlobTest, ReadAheadReportsAMissingChunkWhenItIsReached) {
   auto store = open_memory();
   write_blob(*store, "holed", 10 * kChunk, kChunk);
   ASSERT_TRUE(store->del(Space::kS3Data, KeyBuilder().raw("holed").u32(6).key()).is_ok());
-  BlobReader reader(*store, Space::kS3Data, "holed", 0, 10 * kChunk, kChunk);
+  TestPool pool(2);
+  BlobReader reader(*store, Space::kS3Data, "holed", 0, 10 * kChunk, kChunk, pool.executor());
   std::string got;
   std::vector<char> buf(kChunk);
   for (int i = 0; i < 6; ++i) {

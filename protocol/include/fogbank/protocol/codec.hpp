@@ -59,7 +59,8 @@ std::string encode_json(const model::Shape* output, const Value& value);
 
 // --- CBOR (application/x-amz-cbor-1.1, the Java SDK's default for Kinesis) -------------------
 
-/// Blobs are byte strings, timestamps CBOR tag 1 (epoch seconds, integer or float).
+/// Blobs are byte strings; timestamps are CBOR tag 1 over epoch *milliseconds* (the Java SDK's
+/// reading of the protocol, which Kinesis' CBOR clients share), converted to and from seconds.
 Value decode_cbor(const model::Shape* input, std::string_view body);
 std::string encode_cbor(const model::Shape* output, const Value& value);
 

@@ -1,15 +1,18 @@
 #pragma once
-// The request pipeline between the server and the services: route, authenticate, dispatch,
-// render errors. One Dispatcher serves every connection; it is immutable after setup and so
-// safe to call from every server thread.
+// The one request pipeline between the server and the services. One Dispatcher serves every
+// connection; it is immutable after setup and so safe to call from every server thread.
 //
-// Order, per request (as Ceph RGW's process_request and Alternator's handle_api_request):
-//  1. pick the service (X-Amz-Target, credential scope, Action, S3 host/path) from the head;
-//  2. parse the SigV4 claims; reject malformed or anonymous requests early;
-//  3. streaming services: verify the signature now (the payload hash is a header) and stream the
-//     body through the aws-chunked / SHA-256 decorators into the service's sink;
-//     buffered services: read the body (capped), verify with its hash, call handle();
-//  4. any AwsError becomes the service protocol's error response; anything else a 500.
+// Per request (as Ceph RGW's process_request and Alternator's handle_api_request):
+//  1. route: pick the service once (X-Amz-Target, the SigV4 credential scope's service, Action,
+//     S3 host/path) and resolve the operation (Service::resolve); the Resolution travels with
+//     the request in its RequestContext (operation, IAM action, streaming or buffered);
+//  2. parse the SigV4 claims; malformed ones are refused before any body is read;
+//  3. run the interceptor chain, in order: authentication → authorization → fault injection →
+//     request capture (each a hook later features fill in; see Interceptor);
+//  4. hand the body to the service: streamed through the aws-chunked / SHA-256 decorators into
+//     its sink, or buffered and passed to handle();
+//  5. the one error boundary: an AwsError becomes the service's error in the request's protocol
+//     (render_service_error), anything else a logged 500 InternalFailure (InternalError for S3).
 
 #include <cstdint>
 #include <functional>
@@ -26,22 +29,53 @@ namespace fogbank::protocol {
 
 enum class AuthMode { kEnforce, kOff };
 
+class Clock;
+
 struct DispatcherConfig {
   AuthMode auth = AuthMode::kEnforce;
   std::string default_region = "us-east-1";
   sigv4::Credential default_caller;  ///< who unsigned requests act as when auth is off
   std::uint64_t max_buffered_body = 10ull << 20;
   std::uint64_t max_streamed_body = 5ull << 30;  ///< S3's single-PUT limit
-  std::function<std::int64_t()> clock;           ///< unix seconds; defaults to the system clock
+  /// The services' clock (expiry of presigned URLs and temporary credentials, RequestContext::now).
+  /// Null: real time.
+  const Clock* clock = nullptr;
+  /// Real unix seconds, for SigV4's 15-minute skew window (clients sign with their own clocks, so
+  /// it never follows a virtual clock). Defaults to the system clock; tests pin it.
+  std::function<std::int64_t()> real_time;
   /// Called with (canonical request, string to sign) on every signature mismatch (debug log).
   std::function<void(std::string_view, std::string_view)> on_signature_mismatch;
+  /// Called with (request id, cause) for every internal error the boundary turns into a 500.
+  std::function<void(std::string_view, std::string_view)> on_internal_error;
 };
+
+/// One authenticated call on its way to a handler, as the interceptors see it.
+struct Invocation {
+  RequestContext& ctx;
+  Service& service;
+  const sigv4::ParsedAuth& auth;
+  std::string_view payload_hash;   ///< what the signature covers (hex SHA-256 or a sentinel)
+  sigv4::Verification verification;  ///< filled in by authentication
+};
+
+/// A step every operation passes through before its handler. Throwing AwsError refuses the
+/// request; it is rendered by the error boundary like a handler's error.
+class Interceptor {
+ public:
+  virtual ~Interceptor() = default;
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  virtual void before(Invocation& call) = 0;
+};
+
+/// Where an interceptor sits in the chain. Authentication is built in and always first.
+enum class InterceptorStage { kAuthorization, kFaultInjection, kCapture };
 
 /// What the access log reports about a request; filled in as the pipeline learns it.
 struct RequestInfo {
   std::string request_id;
   std::string service;
   std::string operation;
+  std::string iam_action;
 };
 
 /// The server's view of one request after its head was read.
@@ -61,12 +95,21 @@ class Dispatcher {
   ~Dispatcher();
 
   void add(std::shared_ptr<Service> service);
+  /// Adds `interceptor` at the end of `stage` (setup only, before serving).
+  void add_interceptor(InterceptorStage stage, std::shared_ptr<Interceptor> interceptor);
+  /// The chain in order, authentication first (for tests and the admin view).
+  [[nodiscard]] std::vector<std::string_view> interceptor_names() const;
   [[nodiscard]] const std::vector<std::shared_ptr<Service>>& services() const { return services_; }
   [[nodiscard]] std::shared_ptr<Service> find(std::string_view name) const;
   [[nodiscard]] const DispatcherConfig& config() const { return config_; }
 
   /// Starts one request. Never throws: failures become `immediate` error responses.
   [[nodiscard]] Exchange begin(RequestHead head) const;
+
+  /// An error raised below the service layer (413, 431, a body timeout) for a request whose head
+  /// was read: rendered in the protocol of the service the head routes to.
+  [[nodiscard]] Response error_for(const RequestHead& head, const AwsError& error,
+                                   std::string_view request_id) const;
 
   /// An error for requests that reach no service (unknown route) or fail below the service
   /// layer (bad framing), rendered the generic way.
@@ -81,10 +124,13 @@ class Dispatcher {
 
  private:
   [[nodiscard]] std::shared_ptr<Service> route(const RequestHead& head, const sigv4::ParsedAuth& auth,
-                                               bool& needs_body) const;
+                                               const QueryParams* query, bool& needs_body) const;
+  /// Authentication, then the hooks of every stage, in order.
+  void run_interceptors(Invocation& call) const;
   DispatcherConfig config_;
   std::shared_ptr<const sigv4::CredentialLookup> keys_;
   std::vector<std::shared_ptr<Service>> services_;
+  std::vector<std::pair<InterceptorStage, std::shared_ptr<Interceptor>>> interceptors_;
 };
 
 /// Response headers every answer of a protocol family carries (request id and, for S3, x-amz-id-2).

@@ -85,15 +85,20 @@ struct Response {
   Response(int status_code, std::string body_text, std::string content_type = {});
 };
 
-/// A response that is not ready yet (SQS long polling): the handler returns a placeholder Response
-/// whose `pending` is set, and the server waits asynchronously, without holding a thread, until
-/// the service wakes it or the deadline passes.
+/// A response that is not ready yet (SQS long polling, work on the pool): the handler returns a
+/// placeholder Response whose `pending` is set, and the server waits asynchronously, without
+/// holding a thread, until the service wakes it or the deadline passes.
+///
+/// The deadline is in the server's Clock time (protocol::Clock::now_ms()), not real time: the
+/// server arms a Scheduler timer for it, so moving a virtual clock past it answers the wait at once.
 ///
 /// Lifecycle, driven by the server on the connection's strand:
 ///  1. start(wake) once: the service registers `wake`, which it may call from any thread, any
 ///     number of times, until cancel() returns ("something changed, ask me again");
-///  2. after each wake, and at deadline(), poll(at_deadline): the final Response, or nullopt to keep
-///     waiting. poll(true) must return a response (an empty result, typically);
+///  2. after each wake, and once the clock reaches deadline_ms(), poll(at_deadline), where
+///     at_deadline = clock.now_ms() >= deadline_ms() (or the server is shutting down): the final
+///     Response, or nullopt to keep waiting. poll(true) must return a response (an empty result,
+///     typically);
 ///  3. cancel() once, always, after the final poll or when the connection or the server goes away;
 ///     the service unregisters `wake` there.
 /// start/poll/cancel are never called concurrently with each other.
@@ -102,7 +107,8 @@ class PendingResponse {
   virtual ~PendingResponse() = default;
   virtual void start(std::function<void()> wake) = 0;
   [[nodiscard]] virtual std::optional<Response> poll(bool at_deadline) = 0;
-  [[nodiscard]] virtual std::chrono::steady_clock::time_point deadline() const = 0;
+  /// Unix milliseconds on the server's Clock; read once, after start().
+  [[nodiscard]] virtual std::int64_t deadline_ms() const = 0;
   virtual void cancel() noexcept = 0;
 };
 

@@ -10,14 +10,27 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
 #include "fogbank/protocol/http.hpp"
 #include "fogbank/protocol/sigv4.hpp"
+#include "fogbank/protocol/uri.hpp"
 
 namespace fogbank::protocol {
 
 struct AwsError;
 
-enum class WireProtocol { kRestXml, kQuery, kJson10, kJson11 };
+class Clock;
+
+/// kCbor: the JSON protocols' shapes as CBOR (application/x-amz-cbor-1.1), Kinesis' Java default.
+enum class WireProtocol { kRestXml, kQuery, kJson10, kJson11, kCbor };
+
+/// What the pipeline learns about a request once, before any handler runs, and carries with it.
+struct Resolution {
+  std::string operation;    ///< model operation name ("SendMessage"); empty: not known yet
+  std::string iam_action;   ///< "sqs:SendMessage", for authorization and the access log
+  bool streams_body = false;
+};
 
 /// Everything a handler knows about the request besides its body.
 struct RequestContext {
@@ -28,8 +41,14 @@ struct RequestContext {
   std::string account_id;      ///< whose resources this request touches
   std::string region;          ///< from the credential scope, else the server default
   sigv4::Credential caller;    ///< the authenticated caller (defaults when auth is off)
-  std::int64_t now = 0;        ///< unix seconds
-  std::string operation;       ///< set by the service once known, for the access log
+  std::int64_t now = 0;        ///< unix seconds of the service clock
+  std::int64_t now_ms = 0;     ///< the same in milliseconds
+  const Clock* clock = nullptr;  ///< the one clock (never null inside a handler)
+  WireProtocol protocol = WireProtocol::kRestXml;  ///< what this request speaks
+  std::string operation;       ///< resolved operation (set once; S3 sets it in its handler)
+  std::string iam_action;      ///< "s3:PutObject"
+  /// Query protocol: the parameters (query string + form body), parsed once by the pipeline.
+  std::optional<QueryParams> params;
   bool authenticated = false;  ///< a signature was verified
   Headers trailers;            ///< aws-chunked trailers, set before a streaming sink's finish()
 };
@@ -56,6 +75,9 @@ class Service {
   [[nodiscard]] virtual std::string query_compatible_code([[maybe_unused]] const AwsError& error) const {
     return {};
   }
+  /// JSON protocols: the namespace AWS puts before the error code in "__type"
+  /// ("com.amazonaws.sqs" → "com.amazonaws.sqs#QueueDoesNotExist"); empty for plain codes.
+  [[nodiscard]] virtual std::string_view json_type_namespace() const { return {}; }
   /// Whether this unsigned request may reach the service, which then authenticates it itself
   /// (S3 browser POST uploads carry a policy signature inside the form).
   [[nodiscard]] virtual bool accepts_anonymous([[maybe_unused]] const RequestHead& head) const {
@@ -63,6 +85,14 @@ class Service {
   }
   /// Whether this request's body should stream into begin_stream() instead of being buffered.
   [[nodiscard]] virtual bool streams_body(const RequestHead& head) const { return false; }
+  /// Resolves the request's operation from its head and, for Query requests, its parameters
+  /// (null until the form body was read). Called once per request by the pipeline; an empty
+  /// operation means the service resolves it inside handle() (S3's REST routing table).
+  [[nodiscard]] virtual Resolution resolve(const RequestHead& head, const QueryParams* params) const {
+    Resolution r;
+    r.streams_body = streams_body(head);
+    return r;
+  }
 
   /// Handles a request whose body has been read completely. Returns the response or throws
   /// AwsError (rendered in this service's protocol by the caller).

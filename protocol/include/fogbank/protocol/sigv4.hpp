@@ -126,12 +126,16 @@ struct Verification {
 ///  - `payload_hash` is the hash that goes into the canonical request: for S3 the
 ///    x-amz-content-sha256 value as sent (or UNSIGNED-PAYLOAD for presigned URLs without it);
 ///    for other services the hex SHA-256 of the body.
-///  - `now` is unix seconds; header-signed requests may be 15 minutes off, presigned ones must
-///    be within [X-Amz-Date - 15 min, X-Amz-Date + X-Amz-Expires].
+///  - `now` is real unix seconds: header-signed requests may be 15 minutes off it (clients sign
+///    with their own clocks, so the skew check never follows a virtual clock);
+///  - `expiry_now` is the service clock's unix seconds (a virtual clock in tests; negative: `now`):
+///    presigned URLs must be within [X-Amz-Date - 15 min, X-Amz-Date + X-Amz-Expires] of it and
+///    temporary credentials expire by it.
 /// Checks, in AWS's order: access key known, session token matches (temporary keys), token
 /// not expired, time window, then the signature (constant-time compare).
 Verification verify(const RequestHead& request, const ParsedAuth& auth, const CredentialLookup& keys,
-                    std::string_view payload_hash, PathStyle style, std::int64_t now);
+                    std::string_view payload_hash, PathStyle style, std::int64_t now,
+                    std::int64_t expiry_now = -1);
 
 /// Signs a request in place (adds X-Amz-Date, x-amz-content-sha256 when `add_content_sha256`,
 /// X-Amz-Security-Token when set, and Authorization). Signs host and every x-amz-* header.

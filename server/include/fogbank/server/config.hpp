@@ -20,6 +20,7 @@ struct Config {
   std::string auth = "enforce";           ///< enforce | off
   std::string credentials = "test:test:000000000000";  ///< list, or a file path
   std::string log_level = "info";         ///< error | warn | info | debug
+  std::string clock = "system";           ///< system | virtual (moved through /_fogbank/clock)
   bool access_log = true;
   std::string imds_address = "127.0.0.1:1338";  ///< host:port or "off"
   bool imds_v2_required = false;

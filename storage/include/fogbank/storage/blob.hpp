@@ -7,6 +7,7 @@
 // the same Batch as the last chunk, which is what makes the blob visible.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +17,12 @@
 namespace fogbank::storage {
 
 inline constexpr std::size_t kDefaultChunkSize = 1 << 20;
+
+/// Runs a task on some other thread, later (the service platform's pool: S3 passes
+/// Scheduler::post). Storage owns no threads; blocking reads it wants done ahead of time go here.
+/// It may be called with none of the caller's locks held and must not run the task inline; it may
+/// throw, in which case the task is dropped and the caller does the work itself.
+using Executor = std::function<void(std::function<void()>)>;
 
 /// Writes a blob chunk by chunk. Full chunks are written as they fill, without the write-ahead
 /// log (not visible to anyone until the caller commits its metadata); finish() flushes them to
@@ -44,13 +51,16 @@ class BlobWriter {
   bool finished_ = false;
 };
 
-/// Reads [offset, offset+length) of a blob sequentially. A range of a few chunks is read one
-/// chunk at a time; a longer one is read ahead on a helper thread (a bounded number of chunks),
-/// so the disk reads of the next chunks overlap sending this one.
+/// Reads [offset, offset+length) of a blob sequentially. A range of a few chunks, or any range
+/// without an executor, is read one chunk at a time on the caller's thread; a longer one is read
+/// ahead on `read_ahead` (several chunks in flight, a bounded number waiting), so the disk reads
+/// of the next chunks overlap sending this one. The read-ahead tasks share their state with the
+/// reader, never its stack: a reader destroyed mid-way returns at once, and tasks still queued or
+/// running finish without touching it (the Store must outlive them).
 class BlobReader {
  public:
   BlobReader(const Store& store, Space space, std::string prefix, std::uint64_t offset,
-             std::uint64_t length, std::size_t chunk_size = kDefaultChunkSize);
+             std::uint64_t length, std::size_t chunk_size = kDefaultChunkSize, Executor read_ahead = {});
   ~BlobReader();
   BlobReader(const BlobReader&) = delete;
   BlobReader& operator=(const BlobReader&) = delete;

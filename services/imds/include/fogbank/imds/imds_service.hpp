@@ -14,6 +14,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "fogbank/protocol/clock.hpp"
 #include "fogbank/protocol/http.hpp"
 #include "fogbank/sts/credentials.hpp"
 
@@ -43,20 +44,23 @@ struct InstanceConfig {
   std::string signing_dir;
 };
 
+/// Every time-dependent answer (token TTLs, role-credential rotation and expiry, event delays, the
+/// launch time) follows `clock`, so a virtual clock moves them too. Thread-safe.
 class ImdsService {
  public:
-  ImdsService(InstanceConfig config, std::shared_ptr<sts::CredentialStore> credentials);
+  /// `clock` must outlive the service.
+  ImdsService(InstanceConfig config, std::shared_ptr<sts::CredentialStore> credentials,
+              const protocol::Clock& clock);
   ~ImdsService();
 
   /// Answers one request (the body is ignored; IMDS requests have none).
-  [[nodiscard]] protocol::Response handle(const protocol::RequestHead& head, std::int64_t now);
+  [[nodiscard]] protocol::Response handle(const protocol::RequestHead& head);
 
   /// Admin: schedules an event (spot/instance-action, rebalance, maintenance, lifecycle state)
-  /// to appear after `delay_seconds`. `kind` is one of "spot-interruption", "rebalance",
-  /// "maintenance", "lifecycle"; `value` is the lifecycle state or the spot action.
+  /// to appear `delay_seconds` from the clock's now. `kind` is one of "spot-interruption",
+  /// "rebalance", "maintenance", "lifecycle"; `value` is the lifecycle state or the spot action.
   /// Returns false for an unknown kind.
-  bool trigger_event(const std::string& kind, const std::string& value, std::int64_t now,
-                     std::int64_t delay_seconds);
+  bool trigger_event(const std::string& kind, const std::string& value, std::int64_t delay_seconds);
   /// Clears every triggered event.
   void clear_events();
   /// PEM certificate that verifies the identity document's signature, pkcs7 and rsa2048.

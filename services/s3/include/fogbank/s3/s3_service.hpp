@@ -3,15 +3,19 @@
 // browser-form uploads. Object bytes stream into and out of RocksDB in chunks.
 
 #include <memory>
+#include <string>
+#include <string_view>
 
+#include "fogbank/protocol/platform.hpp"
 #include "fogbank/protocol/service.hpp"
-#include "fogbank/storage/store.hpp"
 
 namespace fogbank::s3 {
 
-/// `keys` verifies the policy signatures of browser POST uploads.
-std::shared_ptr<protocol::Service> make_s3_service(
-    storage::Store& store, std::shared_ptr<const protocol::sigv4::CredentialLookup> keys);
+/// S3 over `platform`, which must outlive it: records and bytes in platform.store, every time it
+/// records or checks on platform.clock, blocking work (large commits and copies, MD5 of large
+/// bodies, read-ahead of long reads) on platform.scheduler's pool, and platform.keys to verify
+/// the policy signatures of browser POST uploads.
+std::shared_ptr<protocol::Service> make_s3_service(const protocol::Platform& platform);
 
 /// The 64-hex-digit canonical user id S3 shows as Owner/ID for an account.
 std::string canonical_user_id(std::string_view account_id);
