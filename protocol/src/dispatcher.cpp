@@ -416,6 +416,10 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
   ctx.protocol = route->service ? route->service->protocol_for(*route->head) : WireProtocol::kQuery;
   ctx.request_id = new_request_id(ctx.protocol);
   ex.info->request_id = ctx.request_id;
+  ex.render_error = [service = route->service, protocol = ctx.protocol, rid = ctx.request_id,
+                     method = route->head->method](const AwsError& error) {
+    return render_service_error(service.get(), error, protocol, rid, method);
+  };
 
   if (!route->service && !needs_body) {
     std::string what = route->auth.service.empty() ? std::string("this request")
@@ -432,7 +436,11 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
     if (ctx.protocol == WireProtocol::kQuery && query && !(route->head->method == "POST" && is_form(*route->head))) {
       ctx.params = std::move(query);
     }
-    resolution = route->service->resolve(*route->head, ctx.params ? &*ctx.params : nullptr);
+    try {
+      resolution = route->service->resolve(*route->head, ctx.params ? &*ctx.params : nullptr);
+    } catch (const std::exception&) {
+      resolution = {};  // the handler resolves again and reports it through the error boundary
+    }
     apply(resolution, ctx, *ex.info);
   }
   // A malformed signature is refused before any body is read.

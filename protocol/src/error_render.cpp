@@ -212,7 +212,10 @@ Response render_error(const AwsError& error, WireProtocol protocol, std::string_
     case WireProtocol::kCbor: {
       std::string type = json_type_namespace.empty() ? error.code
                                                      : std::string(json_type_namespace) + "#" + error.code;
-      nlohmann::json body = {{"__type", std::move(type)}, {"message", error.message}};
+      nlohmann::json body = {{"__type", std::move(type)}};
+      if (!error.message.empty()) {
+        body["message"] = error.message;  // AWS leaves it out for an unreadable body
+      }
       if (protocol == WireProtocol::kCbor) {
         auto bytes = nlohmann::json::to_cbor(body);
         r.body.assign(bytes.begin(), bytes.end());

@@ -210,9 +210,11 @@ struct App::Impl final : RequestHandler {
     }
     credentials = std::make_shared<sts::CredentialStore>(*store, keys);
     credentials->purge_expired(clock->now_seconds());
-    // Pool work blocks on disk (read-ahead, copies, flushes), so even one core gets two workers.
+    // Pool work mostly waits on the disk (read-ahead, copies, flushes), so the pool is larger
+    // than the core count: a cold long GET keeps four reads in flight, as it did with its own
+    // reader threads.
     scheduler = std::make_unique<protocol::Scheduler>(
-        *clock, std::max<std::size_t>(2, std::thread::hardware_concurrency()));
+        *clock, std::max<std::size_t>(4, 2 * std::thread::hardware_concurrency()));
     platform = std::make_unique<protocol::Platform>(protocol::Platform{*store, *clock, *scheduler, credentials});
 
     protocol::DispatcherConfig dc;
@@ -226,6 +228,9 @@ struct App::Impl final : RequestHandler {
         log::debug("signature mismatch; fogbank's canonical request:\n" + std::string(canonical) +
                    "\n--- string to sign:\n" + std::string(to_sign));
       }
+    };
+    dc.on_internal_error = [](std::string_view request_id, std::string_view cause) {
+      log::error("internal error in request " + std::string(request_id) + ": " + std::string(cause));
     };
     dispatcher = std::make_unique<protocol::Dispatcher>(std::move(dc), credentials);
     for (auto& s : services::make_all(*platform, credentials)) {

@@ -41,7 +41,9 @@ constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kIoChunk = 256 * 1024;
 constexpr std::size_t kHeadReadBytes = 16 * 1024;
 
-/// The Date header, formatted once per second per thread (every response carries one).
+/// The Date header, formatted once per second per thread (every response carries one). Real time,
+/// never the virtual clock: SDKs correct their signing clock from Date after a skew error, and the
+/// skew check is on real time.
 std::string http_date() {
   thread_local std::time_t formatted_at = -1;
   thread_local std::string formatted;
@@ -293,7 +295,7 @@ struct HttpServer::Impl {
         }
       } else if (head_parser.content_length() && *head_parser.content_length() > ex.body_limit) {
         ex.sink->abort();
-        response = too_large();
+        response = too_large(ex);
         close = true;
       } else {
         if (expect_continue && has_body) {
@@ -334,7 +336,7 @@ struct HttpServer::Impl {
               watch->timer.cancel();
               ex.sink->abort();
               if (rec == net::error::eof) {
-                response = simple(400, "IncompleteBody", "The request body terminated unexpectedly");
+                response = incomplete_body(ex);
                 close = true;
                 failed = true;
                 break;
@@ -366,14 +368,13 @@ struct HttpServer::Impl {
               ex.sink->abort();
               failed = true;
               if (rec == http::error::body_limit) {
-                response = too_large();
+                response = too_large(ex);
                 close = true;
                 break;
               }
               if (rec == http::error::partial_message || rec == http::error::bad_chunk ||
                   rec == http::error::bad_chunk_extension) {
-                response = simple(400, "IncompleteBody",
-                                  "The request body terminated unexpectedly");
+                response = incomplete_body(ex);
                 close = true;
                 break;
               }
@@ -473,8 +474,21 @@ struct HttpServer::Impl {
     return protocol::Dispatcher::generic_error(status, code, message,
                                                protocol::Dispatcher::new_request_id(protocol::WireProtocol::kQuery));
   }
-  static Response too_large() {
-    return simple(413, "RequestEntityTooLarge", "Your request body is larger than this endpoint accepts.");
+  /// Errors raised after the head was read are the request's own: rendered in its protocol,
+  /// with its request id.
+  static Response request_error(const protocol::Exchange& ex, int status, std::string_view code,
+                                std::string_view message) {
+    protocol::AwsError error(std::string(code), status, std::string(message));
+    if (ex.render_error) {
+      return ex.render_error(error);
+    }
+    return simple(status, code, message);
+  }
+  static Response too_large(const protocol::Exchange& ex) {
+    return request_error(ex, 413, "RequestEntityTooLarge", "Your request body is larger than this endpoint accepts.");
+  }
+  static Response incomplete_body(const protocol::Exchange& ex) {
+    return request_error(ex, 400, "IncompleteBody", "The request body terminated unexpectedly");
   }
 
   template <class Stream>

@@ -156,6 +156,7 @@ class S3Service final : public protocol::Service {
   protocol::WireProtocol protocol() const override { return protocol::WireProtocol::kRestXml; }
   std::string_view xml_namespace() const override { return kXmlns; }
   bool streams_body(const protocol::RequestHead& head) const override;
+  protocol::Resolution resolve(const protocol::RequestHead& head, const protocol::QueryParams* params) const override;
   bool accepts_anonymous(const protocol::RequestHead& head) const override;
   Response handle(RequestContext& ctx, std::string body) override;
   std::unique_ptr<protocol::BodySink> begin_stream(std::shared_ptr<RequestContext> ctx) override;

@@ -229,6 +229,36 @@ Resolved resolve_request(const protocol::RequestHead& head) {
   return r;
 }
 
+/// The IAM action that authorizes an operation: "s3:" + its name, except where S3's action names
+/// differ (reads of metadata are GetObject, listings ListBucket, multipart steps PutObject, ...).
+std::string iam_action_of(std::string_view operation) {
+  static constexpr std::pair<std::string_view, std::string_view> kDiffering[] = {
+      {"ListBuckets", "ListAllMyBuckets"},
+      {"HeadBucket", "ListBucket"},
+      {"ListObjects", "ListBucket"},
+      {"ListObjectsV2", "ListBucket"},
+      {"ListObjectVersions", "ListBucketVersions"},
+      {"ListMultipartUploads", "ListBucketMultipartUploads"},
+      {"ListParts", "ListMultipartUploadParts"},
+      {"HeadObject", "GetObject"},
+      {"CopyObject", "PutObject"},
+      {"PostObject", "PutObject"},
+      {"CreateMultipartUpload", "PutObject"},
+      {"UploadPart", "PutObject"},
+      {"UploadPartCopy", "PutObject"},
+      {"CompleteMultipartUpload", "PutObject"},
+      {"DeleteObjects", "DeleteObject"},
+      {"DeleteBucketTagging", "PutBucketTagging"},
+      {"GetBucketEncryption", "GetEncryptionConfiguration"},
+  };
+  for (const auto& [op, action] : kDiffering) {
+    if (op == operation) {
+      return "s3:" + std::string(action);
+    }
+  }
+  return "s3:" + std::string(operation);
+}
+
 }  // namespace
 
 S3Service::S3Service(const protocol::Platform& platform)
@@ -242,13 +272,19 @@ S3Service::S3Service(const protocol::Platform& platform)
   load_buckets();
 }
 
-bool S3Service::streams_body(const protocol::RequestHead& head) const {
+bool S3Service::streams_body(const protocol::RequestHead& head) const { return resolve(head, nullptr).streams_body; }
+
+protocol::Resolution S3Service::resolve(const protocol::RequestHead& head, const protocol::QueryParams*) const {
+  protocol::Resolution resolution;
   try {
     auto r = resolve_request(head);
-    return r.op->stream != nullptr;
+    resolution.operation = std::string(r.op->name);
+    resolution.iam_action = iam_action_of(r.op->name);
+    resolution.streams_body = r.op->stream != nullptr;
   } catch (const AwsError&) {
-    return false;  // handle() reports the error
+    // Unroutable: handle() resolves again and reports the error through the error boundary.
   }
+  return resolution;
 }
 
 bool S3Service::accepts_anonymous(const protocol::RequestHead& head) const {

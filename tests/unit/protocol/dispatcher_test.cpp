@@ -836,5 +836,124 @@ TEST(DispatcherTest, GenericErrorIsQueryShaped) {
   EXPECT_EQ(header(r, "x-amzn-RequestId"), "rid-1");
 }
 
+// --- the pipeline: interceptors, one error boundary, resolution ---------------------------------
+
+/// Records the order in which interceptors ran; refuses the request when told to.
+class OrderInterceptor final : public Interceptor {
+ public:
+  OrderInterceptor(std::string name, std::vector<std::string>& order, bool refuse = false)
+      : name_(std::move(name)), order_(order), refuse_(refuse) {}
+  std::string_view name() const override { return name_; }
+  void before(Invocation& call) override {
+    // Authentication ran first: the caller is known to every later step.
+    order_.push_back(name_ + ":" + call.ctx.caller.access_key);
+    if (refuse_) {
+      throw AwsError("AccessDenied", 403, "refused by " + name_);
+    }
+  }
+
+ private:
+  std::string name_;
+  std::vector<std::string>& order_;
+  bool refuse_;
+};
+
+TEST(DispatcherTest, InterceptorsRunInStageOrderAfterAuthentication) {
+  Harness h;
+  std::vector<std::string> order;
+  h.dispatcher->add_interceptor(InterceptorStage::kCapture, std::make_shared<OrderInterceptor>("capture", order));
+  h.dispatcher->add_interceptor(InterceptorStage::kAuthorization, std::make_shared<OrderInterceptor>("authz", order));
+  h.dispatcher->add_interceptor(InterceptorStage::kFaultInjection, std::make_shared<OrderInterceptor>("fault", order));
+  EXPECT_EQ(h.dispatcher->interceptor_names(),
+            (std::vector<std::string_view>{"authentication", "authz", "fault", "capture"}));
+  std::string body = "Action=GetCallerIdentity";
+  auto head = make_head("POST", "/", std::string(kForm));
+  sign_head(head, body, "sts");
+  auto r = run(*h.dispatcher, std::move(head), body);
+  EXPECT_EQ(r.response.status, 200) << r.response.body;
+  EXPECT_EQ(order, (std::vector<std::string>{"authz:AKIDEXAMPLE", "fault:AKIDEXAMPLE", "capture:AKIDEXAMPLE"}));
+}
+
+TEST(DispatcherTest, RefusingInterceptorStopsTheRequestInItsProtocol) {
+  Harness h;
+  std::vector<std::string> order;
+  h.dispatcher->add_interceptor(InterceptorStage::kAuthorization,
+                                std::make_shared<OrderInterceptor>("authz", order, true));
+  std::string body = R"({})";
+  auto head = make_head("POST", "/", "application/x-amz-json-1.1");
+  head.headers.add("X-Amz-Target", "AmazonFake.Describe");
+  sign_head(head, body, "fakejson");
+  auto r = run(*h.dispatcher, std::move(head), body);
+  EXPECT_EQ(r.response.status, 403);
+  EXPECT_EQ(nlohmann::json::parse(r.response.body)["__type"], "AccessDenied");
+  EXPECT_EQ(header(r.response, "x-amzn-RequestId"), r.info->request_id);
+  EXPECT_EQ(h.json->seen.calls, 0);
+}
+
+TEST(DispatcherTest, UnsignedRequestsNeverReachInterceptors) {
+  Harness h;
+  std::vector<std::string> order;
+  h.dispatcher->add_interceptor(InterceptorStage::kCapture, std::make_shared<OrderInterceptor>("capture", order));
+  std::string body = "Action=GetCallerIdentity";
+  auto r = run(*h.dispatcher, make_head("POST", "/", std::string(kForm)), body);
+  EXPECT_EQ(r.response.status, 403);
+  EXPECT_TRUE(order.empty());
+}
+
+TEST(DispatcherTest, InternalErrorsAreLoggedWithTheRequestId) {
+  Harness h;
+  std::vector<std::pair<std::string, std::string>> logged;
+  DispatcherConfig cfg = h.dispatcher->config();
+  cfg.on_internal_error = [&](std::string_view rid, std::string_view cause) { logged.emplace_back(rid, cause); };
+  Dispatcher d(std::move(cfg), std::make_shared<FakeKeys>());
+  d.add(h.json);
+  std::string body = "{}";
+  auto head = make_head("POST", "/", "application/x-amz-json-1.1");
+  head.headers.add("X-Amz-Target", "AmazonFake.Crash");
+  sign_head(head, body, "fakejson");
+  auto r = run(d, std::move(head), body);
+  EXPECT_EQ(r.response.status, 500);
+  EXPECT_EQ(nlohmann::json::parse(r.response.body)["__type"], "InternalFailure");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].first, r.info->request_id);
+  EXPECT_EQ(logged[0].second, "boom");
+}
+
+TEST(DispatcherTest, SharedQueryActionIsRoutedByTheCredentialScope) {
+  // SNS and SQS both have AddPermission: the signature's service decides, never the Action.
+  DispatcherConfig cfg;
+  cfg.real_time = [] { return kNow; };
+  Dispatcher d(std::move(cfg), std::make_shared<FakeKeys>());
+  auto sns = std::make_shared<FakeQueryService>("sns", std::vector<std::string>{"AddPermission"});
+  auto sqs = std::make_shared<FakeQueryService>("sqs", std::vector<std::string>{"AddPermission"});
+  d.add(sns);
+  d.add(sqs);
+  std::string body = "Action=AddPermission&Label=x";
+  auto head = make_head("POST", "/", std::string(kForm));
+  sign_head(head, body, "sqs");
+  EXPECT_EQ(run(d, std::move(head), body).response.status, 200);
+  EXPECT_EQ(sqs->seen.calls, 1);
+  EXPECT_EQ(sns->seen.calls, 0);
+  head = make_head("POST", "/", std::string(kForm));
+  sign_head(head, body, "sns");
+  EXPECT_EQ(run(d, std::move(head), body).response.status, 200);
+  EXPECT_EQ(sns->seen.calls, 1);
+  EXPECT_EQ(sqs->seen.calls, 1);
+}
+
+TEST(DispatcherTest, ServerRaisedErrorsUseTheRequestsProtocolAndId) {
+  Harness h;
+  auto head = make_head("POST", "/", "application/x-amz-json-1.1");
+  head.headers.add("X-Amz-Target", "AmazonFake.Describe");
+  sign_head(head, "{}", "fakejson");
+  auto ex = h.dispatcher->begin(std::move(head));
+  ASSERT_TRUE(ex.render_error);
+  auto r = ex.render_error(AwsError("RequestEntityTooLarge", 413, "too large"));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["__type"], "RequestEntityTooLarge");
+  EXPECT_EQ(header(r, "x-amzn-RequestId"), ex.info->request_id);
+  ex.sink->abort();
+}
+
 }  // namespace
 }  // namespace fogbank::protocol

@@ -210,6 +210,33 @@ TEST_F(PoolServiceTest, LargePutWithAWrongContentMd5FailsFromThePool) {
   EXPECT_THROW(call("HEAD", "/bkt/bad"), AwsError);  // nothing was committed
 }
 
+TEST_F(PoolServiceTest, ResolutionNamesTheOperationItsIamActionAndStreaming) {
+  auto resolve = [&](std::string method, std::string target, std::vector<std::pair<std::string, std::string>> h = {}) {
+    return s3_->resolve(context(std::move(method), std::move(target), std::move(h)).head, nullptr);
+  };
+  auto put = resolve("PUT", "/bkt/a/b.txt");
+  EXPECT_EQ(put.operation, "PutObject");
+  EXPECT_EQ(put.iam_action, "s3:PutObject");
+  EXPECT_TRUE(put.streams_body);
+  auto list = resolve("GET", "/bkt?list-type=2&prefix=a");
+  EXPECT_EQ(list.operation, "ListObjectsV2");
+  EXPECT_EQ(list.iam_action, "s3:ListBucket");
+  EXPECT_FALSE(list.streams_body);
+  auto copy = resolve("PUT", "/bkt/c", {{"x-amz-copy-source", "/bkt/a"}});
+  EXPECT_EQ(copy.operation, "CopyObject");
+  EXPECT_EQ(copy.iam_action, "s3:PutObject");
+  EXPECT_FALSE(copy.streams_body);
+  EXPECT_EQ(resolve("GET", "/bkt/a?tagging").iam_action, "s3:GetObjectTagging");
+  // Subresources fogbank does not serve resolve to nothing: the handler answers NotImplemented.
+  EXPECT_EQ(resolve("PUT", "/bkt?versioning").operation, "");
+  try {
+    (void)call("PUT", "/bkt?versioning");
+    ADD_FAILURE() << "PUT ?versioning answered";
+  } catch (const AwsError& e) {
+    EXPECT_EQ(e.status, 501);
+  }
+}
+
 TEST(BlobIdsTest, StayInOrderUnderAClockThatStandsStill) {
   storage::Options options;
   options.in_memory = true;

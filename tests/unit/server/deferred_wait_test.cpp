@@ -20,7 +20,7 @@
 
 #include "fogbank/protocol/clock.hpp"
 // HttpServer is internal to fogbank_server (only app.cpp uses it).
-#include "../../../server/src/http_server.hpp"
+#include "http_server.hpp"
 
 namespace fogbank::server {
 namespace {

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fogbank/protocol/aws_error.hpp"
 #include "fogbank/protocol/http.hpp"
 #include "fogbank/protocol/service.hpp"
 #include "fogbank/protocol/sigv4.hpp"
@@ -87,6 +88,9 @@ struct Exchange {
   /// Otherwise push the body here; its finish() produces the response (never throws).
   std::unique_ptr<BodySink> sink;
   std::uint64_t body_limit = 0;  ///< larger bodies are refused (413) by the server
+  /// Renders an error the server raises after the head was read (413, a truncated body) the way
+  /// this request's service answers it, with the request id the access log prints.
+  std::function<Response(const AwsError&)> render_error;
 };
 
 class Dispatcher {
