@@ -416,9 +416,10 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
   ctx.protocol = route->service ? route->service->protocol_for(*route->head) : WireProtocol::kQuery;
   ctx.request_id = new_request_id(ctx.protocol);
   ex.info->request_id = ctx.request_id;
-  ex.render_error = [service = route->service, protocol = ctx.protocol, rid = ctx.request_id,
-                     method = route->head->method](const AwsError& error) {
-    return render_service_error(service.get(), error, protocol, rid, method);
+  // Holds the route (already shared with the sink), so arming it costs no copies per request.
+  ex.render_error = [route](const AwsError& error) {
+    const auto& c = *route->ctx;
+    return render_service_error(route->service.get(), error, c.protocol, c.request_id, c.head.method);
   };
 
   if (!route->service && !needs_body) {
