@@ -417,8 +417,14 @@ std::optional<std::string> Store::get(Space space, std::string_view key, Status&
 }
 
 std::optional<std::string> Store::get(Space space, std::string_view key) const {
-  Status ignored;
-  return get(space, key, ignored);
+  Status status;
+  auto value = get(space, key, status);
+  if (!status) {
+    // A read that failed is not a missing key: callers would answer NoSuchKey (or refuse a valid
+    // credential). The request pipeline turns this into a logged 500.
+    throw StorageError("storage read failed: " + status.message());
+  }
+  return value;
 }
 
 Status Store::del(Space space, std::string_view key) {

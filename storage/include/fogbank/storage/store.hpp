@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -89,6 +90,12 @@ class Cursor {
   std::unique_ptr<Impl> impl_;
 };
 
+/// A storage failure where the caller has no Status to report it through.
+class StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class Store {
  public:
   /// Opens (creating if needed) the database at options.path with every Space.
@@ -106,7 +113,8 @@ class Store {
   Status flush_space(Space space);
   /// nullopt when the key does not exist; `status` reports real errors.
   std::optional<std::string> get(Space space, std::string_view key, Status& status) const;
-  /// Convenience: nullopt on not-found and on error.
+  /// Convenience: nullopt on not-found; throws StorageError on a real error, so that a storage
+  /// failure can never be mistaken for a missing resource.
   std::optional<std::string> get(Space space, std::string_view key) const;
   Status del(Space space, std::string_view key);
   Status write(Batch& batch);
