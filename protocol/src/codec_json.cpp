@@ -10,9 +10,7 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -86,6 +84,25 @@ Value seconds_value(double seconds) {
     return static_cast<std::int64_t>(seconds);
   }
   return seconds;
+}
+
+// Timestamp text is rare on these wires (SDKs send numbers), so what does come is read
+// leniently: a space for the 'T', a decimal comma, a leap second, a dangling "+05:"; but the time
+// of day is never left out.
+constexpr timestamps::Rules kTimestampRules{
+    .leap_second = true,
+    .space_separator = true,
+    .comma_fraction = true,
+    .bare_offset_colon = true,
+};
+
+/// ISO-8601 text → epoch seconds, the fraction added in (seconds_value decides the type).
+std::optional<double> iso8601_seconds(std::string_view text) {
+  auto t = timestamps::parse_iso8601(text, kTimestampRules);
+  if (!t) {
+    return std::nullopt;
+  }
+  return static_cast<double>(t->seconds) + t->fraction();
 }
 
 // --- base64 ---------------------------------------------------------------------------------------
@@ -270,7 +287,7 @@ void conform_timestamp(Value& v, Wire wire) {
     return;
   }
   if (v.is_string()) {
-    if (auto seconds = parse_iso8601(v.get_ref<const std::string&>())) {
+    if (auto seconds = iso8601_seconds(v.get_ref<const std::string&>())) {
       v = seconds_value(*seconds);
       return;
     }
@@ -339,167 +356,7 @@ void conform(const Shape& shape, Value& v, Wire wire) {
   }
 }
 
-// --- calendar -----------------------------------------------------------------------------------
-
-bool read_digits(std::string_view text, std::size_t& pos, std::size_t count, int& out) {
-  if (pos + count > text.size()) {
-    return false;
-  }
-  int n = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    const char c = text[pos + i];
-    if (c < '0' || c > '9') {
-      return false;
-    }
-    n = n * 10 + (c - '0');
-  }
-  pos += count;
-  out = n;
-  return true;
-}
-
-bool expect(std::string_view text, std::size_t& pos, char c) {
-  if (pos < text.size() && text[pos] == c) {
-    ++pos;
-    return true;
-  }
-  return false;
-}
-
-struct Civil {
-  int year;
-  unsigned month;
-  unsigned day;
-  int hour;
-  int minute;
-  int second;
-  int millis;
-  unsigned weekday;  ///< 0 = Sunday
-};
-
-Civil civil_of(double seconds) {
-  using namespace std::chrono;
-  // Out-of-range input must not overflow the millisecond count; it is clamped into years ±9999.
-  seconds = std::isnan(seconds) ? 0.0 : std::clamp(seconds, -kCalendarLimitSeconds + 1, kCalendarLimitSeconds - 1);
-  const auto total_ms = static_cast<std::int64_t>(std::llround(seconds * 1000.0));
-  constexpr std::int64_t kDayMs = 86'400'000;
-  std::int64_t day_index = total_ms / kDayMs;
-  std::int64_t in_day = total_ms % kDayMs;
-  if (in_day < 0) {
-    in_day += kDayMs;
-    --day_index;
-  }
-  const sys_days day{days{day_index}};
-  const year_month_day ymd{day};
-  Civil c{};
-  c.year = static_cast<int>(ymd.year());
-  c.month = static_cast<unsigned>(ymd.month());
-  c.day = static_cast<unsigned>(ymd.day());
-  c.hour = static_cast<int>(in_day / 3'600'000);
-  c.minute = static_cast<int>(in_day / 60'000 % 60);
-  c.second = static_cast<int>(in_day / 1000 % 60);
-  c.millis = static_cast<int>(in_day % 1000);
-  c.weekday = weekday{day}.c_encoding();
-  return c;
-}
-
 }  // namespace
-
-std::optional<double> parse_iso8601(std::string_view text) {
-  std::size_t pos = 0;
-  int y = 0;
-  int mo = 0;
-  int d = 0;
-  int h = 0;
-  int mi = 0;
-  int s = 0;
-  if (!read_digits(text, pos, 4, y) || !expect(text, pos, '-') || !read_digits(text, pos, 2, mo) ||
-      !expect(text, pos, '-') || !read_digits(text, pos, 2, d)) {
-    return std::nullopt;
-  }
-  if (!(expect(text, pos, 'T') || expect(text, pos, 't') || expect(text, pos, ' '))) {
-    return std::nullopt;
-  }
-  if (!read_digits(text, pos, 2, h) || !expect(text, pos, ':') || !read_digits(text, pos, 2, mi) ||
-      !expect(text, pos, ':') || !read_digits(text, pos, 2, s)) {
-    return std::nullopt;
-  }
-  double fraction = 0;
-  if (expect(text, pos, '.') || expect(text, pos, ',')) {
-    const std::size_t start = pos;
-    std::int64_t digits = 0;
-    std::int64_t scale = 1;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (scale < 1'000'000'000) {  // nanoseconds are more than any AWS timestamp carries
-        digits = digits * 10 + (text[pos] - '0');
-        scale *= 10;
-      }
-      ++pos;
-    }
-    if (pos == start) {
-      return std::nullopt;
-    }
-    fraction = static_cast<double>(digits) / static_cast<double>(scale);
-  }
-  int offset_seconds = 0;
-  if (pos < text.size()) {
-    const char z = text[pos];
-    if ((z == 'Z' || z == 'z') && pos + 1 == text.size()) {
-      ++pos;
-    } else if (z == '+' || z == '-') {
-      ++pos;
-      int oh = 0;
-      int om = 0;
-      if (!read_digits(text, pos, 2, oh)) {
-        return std::nullopt;
-      }
-      expect(text, pos, ':');
-      if (pos < text.size() && !read_digits(text, pos, 2, om)) {
-        return std::nullopt;
-      }
-      if (oh > 23 || om > 59) {
-        return std::nullopt;
-      }
-      offset_seconds = (oh * 3600 + om * 60) * (z == '-' ? -1 : 1);
-    }
-  }
-  if (pos != text.size() || h > 23 || mi > 59 || s > 60) {
-    return std::nullopt;
-  }
-  using namespace std::chrono;
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) {
-    return std::nullopt;
-  }
-  const auto day_index = sys_days{ymd}.time_since_epoch().count();
-  const double whole = static_cast<double>(day_index) * 86400.0 + h * 3600 + mi * 60 + s - offset_seconds;
-  return whole + fraction;
-}
-
-std::string format_iso8601(double seconds) {
-  const Civil c = civil_of(seconds);
-  char buf[40];
-  int n = 0;
-  if (c.millis != 0) {
-    n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day, c.hour,
-                      c.minute, c.second, c.millis);
-  } else {
-    n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", c.year, c.month, c.day, c.hour, c.minute,
-                      c.second);
-  }
-  return std::string(buf, static_cast<std::size_t>(std::max(n, 0)));
-}
-
-std::string format_rfc822(double seconds) {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const Civil c = civil_of(seconds);
-  char buf[48];
-  const int n = std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT", kDays[c.weekday % 7], c.day,
-                              kMonths[(c.month + 11) % 12], c.year, c.hour, c.minute, c.second);
-  return std::string(buf, static_cast<std::size_t>(std::max(n, 0)));
-}
 
 void conform_input(const Shape* input, Value& value, Wire wire) {
   if (value.is_null()) {
@@ -543,7 +400,7 @@ std::optional<double> timestamp_seconds(const Value& value) {
   }
   if (value.is_string()) {
     const auto& s = value.get_ref<const std::string&>();
-    if (auto iso = parse_iso8601(s)) {
+    if (auto iso = iso8601_seconds(s)) {
       return iso;
     }
     return parse_number(s);
@@ -594,26 +451,6 @@ bool blob_bytes(const Value& value, const std::uint8_t*& data, std::size_t& size
     return true;
   }
   return false;
-}
-
-bool valid_utf8(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    if (end - p >= 8) {
-      std::uint64_t word = 0;
-      std::memcpy(&word, p, 8);
-      if ((word & 0x8080808080808080ULL) == 0) {
-        p += 8;
-        continue;
-      }
-    }
-    char32_t cp = 0;
-    if (!next_code_point(p, end, cp)) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace walk
@@ -866,21 +703,7 @@ class JsonReader {
       }
       cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
     }
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
+    utf8::append_utf8(out, cp);
   }
 
   static bool digit(unsigned char c) { return c >= '0' && c <= '9'; }
@@ -1175,12 +998,14 @@ class JsonWriter {
       number(*seconds);
       return;
     }
+    const auto split = timestamps::round_to_millis(*seconds);
+    char text[timestamps::kTextCapacity];
     switch (format) {
       case TimestampFormat::kIso8601:
-        string(walk::format_iso8601(*seconds));
+        string(timestamps::format_iso8601(text, split.seconds, split.millis, timestamps::Millis::kIfAny));
         return;
       case TimestampFormat::kRfc822:
-        string(walk::format_rfc822(*seconds));
+        string(timestamps::format_rfc822(text, split.seconds));
         return;
       default:
         epoch_seconds(*seconds);

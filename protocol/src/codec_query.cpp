@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -24,6 +23,7 @@
 #include "fogbank/protocol/crypto.hpp"
 #include "fogbank/protocol/model.hpp"
 #include "fogbank/protocol/xml_writer.hpp"
+#include "timestamps.hpp"
 
 namespace fogbank::protocol::codec {
 
@@ -104,193 +104,25 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Epoch seconds, split so that whole seconds stay exact integers.
-struct Instant {
-  std::int64_t seconds = 0;
-  double fraction = 0;  ///< [0, 1)
+// Query parameters come from hand-built URLs as often as from SDKs, so dates are read loosely:
+// a space for the 'T', RFC 822 with any spacing and zone.
+constexpr timestamps::Rules kTimestampRules{
+    .leap_second = true,
+    .space_separator = true,
+    .loose_rfc822 = true,
 };
-
-Value instant_value(const Instant& t) {
-  if (t.fraction == 0) {
-    return Value(t.seconds);
-  }
-  return Value(static_cast<double>(t.seconds) + t.fraction);
-}
-
-// Reads exactly `n` digits.
-bool take_digits(std::string_view& text, std::size_t n, int& out) {
-  if (text.size() < n) {
-    return false;
-  }
-  int v = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    char c = text[i];
-    if (c < '0' || c > '9') {
-      return false;
-    }
-    v = v * 10 + (c - '0');
-  }
-  text.remove_prefix(n);
-  out = v;
-  return true;
-}
-
-bool take_char(std::string_view& text, char c) {
-  if (text.empty() || text.front() != c) {
-    return false;
-  }
-  text.remove_prefix(1);
-  return true;
-}
-
-std::optional<std::int64_t> civil_seconds(int year, int month, int day, int hour, int minute, int second) {
-  using namespace std::chrono;
-  year_month_day ymd{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
-                     std::chrono::day{static_cast<unsigned>(day)}};
-  // Second 60 is a leap second as ISO-8601 allows it; it lands on the next minute's first.
-  if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) {
-    return std::nullopt;
-  }
-  std::int64_t days = sys_days(ymd).time_since_epoch().count();
-  return days * 86400 + hour * 3600 + minute * 60 + second;
-}
-
-// "[+-]hh[:mm]", "[+-]hhmm", "Z" or nothing (taken as UTC): seconds east of UTC.
-bool take_zone(std::string_view& text, int& offset) {
-  offset = 0;
-  if (text.empty()) {
-    return true;
-  }
-  if (text == "Z" || text == "z") {
-    text = {};
-    return true;
-  }
-  int sign = text.front() == '+' ? 1 : text.front() == '-' ? -1 : 0;
-  if (sign == 0) {
-    return false;
-  }
-  text.remove_prefix(1);
-  int hh = 0;
-  int mm = 0;
-  if (!take_digits(text, 2, hh)) {
-    return false;
-  }
-  if (!text.empty()) {
-    take_char(text, ':');
-    if (!take_digits(text, 2, mm)) {
-      return false;
-    }
-  }
-  if (hh > 23 || mm > 59) {
-    return false;
-  }
-  offset = sign * (hh * 3600 + mm * 60);
-  return true;
-}
-
-// YYYY-MM-DDThh:mm:ss[.f...][zone]: the form every SDK sends.
-std::optional<Instant> parse_iso8601(std::string_view text) {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!take_digits(text, 4, year) || !take_char(text, '-') || !take_digits(text, 2, month) ||
-      !take_char(text, '-') || !take_digits(text, 2, day)) {
-    return std::nullopt;
-  }
-  if (text.empty() || (text.front() != 'T' && text.front() != 't' && text.front() != ' ')) {
-    return std::nullopt;
-  }
-  text.remove_prefix(1);
-  if (!take_digits(text, 2, hour) || !take_char(text, ':') || !take_digits(text, 2, minute) ||
-      !take_char(text, ':') || !take_digits(text, 2, second)) {
-    return std::nullopt;
-  }
-  Instant t;
-  if (take_char(text, '.')) {
-    double scale = 0.1;
-    std::size_t digits = 0;
-    while (!text.empty() && text.front() >= '0' && text.front() <= '9') {
-      t.fraction += (text.front() - '0') * scale;
-      scale /= 10;
-      text.remove_prefix(1);
-      ++digits;
-    }
-    if (digits == 0) {
-      return std::nullopt;
-    }
-  }
-  int offset = 0;
-  if (!take_zone(text, offset) || !text.empty()) {
-    return std::nullopt;
-  }
-  auto secs = civil_seconds(year, month, day, hour, minute, second);
-  if (!secs) {
-    return std::nullopt;
-  }
-  t.seconds = *secs - offset;
-  return t;
-}
-
-constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-constexpr std::string_view kWeekdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-
-// "[Www, ]DD Mon YYYY hh:mm:ss GMT|UTC|Z|+hhmm", for members a model marks rfc822.
-std::optional<Instant> parse_rfc822(std::string_view text) {
-  if (auto comma = text.find(','); comma != std::string_view::npos) {
-    text.remove_prefix(comma + 1);
-  }
-  while (take_char(text, ' ')) {
-  }
-  int day = 0, year = 0, hour = 0, minute = 0, second = 0;
-  if (!take_digits(text, 2, day) && !take_digits(text, 1, day)) {
-    return std::nullopt;
-  }
-  if (!take_char(text, ' ') || text.size() < 3) {
-    return std::nullopt;
-  }
-  int month = 0;
-  for (int i = 0; i < 12; ++i) {
-    if (equals_ignoring_case(text.substr(0, 3), kMonths[i])) {
-      month = i + 1;
-    }
-  }
-  text.remove_prefix(3);
-  if (month == 0 || !take_char(text, ' ') || !take_digits(text, 4, year) || !take_char(text, ' ') ||
-      !take_digits(text, 2, hour) || !take_char(text, ':') || !take_digits(text, 2, minute) ||
-      !take_char(text, ':') || !take_digits(text, 2, second)) {
-    return std::nullopt;
-  }
-  while (take_char(text, ' ')) {
-  }
-  int offset = 0;
-  if (text == "GMT" || text == "UTC" || text == "UT") {
-    text = {};
-  } else if (!take_zone(text, offset) || !text.empty()) {
-    return std::nullopt;
-  }
-  auto secs = civil_seconds(year, month, day, hour, minute, second);
-  if (!secs) {
-    return std::nullopt;
-  }
-  return Instant{*secs - offset, 0};
-}
 
 // Whichever format the model names, a client may have been written against another SDK's
 // idea of it; all three forms are unambiguous, so all are read.
 std::optional<Value> parse_timestamp(std::string_view text) {
-  if (std::int64_t whole = 0; parse_whole(text, whole)) {
-    return Value(whole);
+  if (auto epoch = timestamps::parse_epoch_seconds(text)) {
+    return epoch;
   }
-  if (double epoch = 0; parse_whole(text, epoch)) {
-    if (!std::isfinite(epoch)) {
-      return std::nullopt;
-    }
-    return Value(epoch);
+  if (auto t = timestamps::parse_iso8601(text, kTimestampRules)) {
+    return timestamps::neutral_value(*t);
   }
-  if (auto t = parse_iso8601(text)) {
-    return instant_value(*t);
-  }
-  if (auto t = parse_rfc822(text)) {
-    return instant_value(*t);
+  if (auto t = timestamps::parse_rfc822(text, kTimestampRules)) {
+    return timestamps::neutral_value(*t);
   }
   return std::nullopt;
 }
@@ -637,98 +469,6 @@ std::string_view format_double(char* buf, std::size_t size, double d) {
   return {buf, static_cast<std::size_t>(end - buf)};
 }
 
-char* put_digits(char* out, std::int64_t v, int width) {
-  for (int i = width - 1; i >= 0; --i) {
-    out[i] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  }
-  return out + width;
-}
-
-struct Civil {
-  std::int64_t year;
-  int month, day, hour, minute, second, weekday;
-};
-
-std::optional<Civil> civil_of(std::int64_t seconds) {
-  using namespace std::chrono;
-  // Years 0000-9999: what four digits can write, and far inside what the calendar types handle.
-  constexpr std::int64_t kFirst = -62167219200;  // 0000-01-01T00:00:00Z
-  constexpr std::int64_t kLast = 253402300799;   // 9999-12-31T23:59:59Z
-  if (seconds < kFirst || seconds > kLast) {
-    return std::nullopt;
-  }
-  std::int64_t days = seconds / 86400;
-  std::int64_t rem = seconds % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  sys_days sd{std::chrono::days{days}};
-  year_month_day ymd{sd};
-  return Civil{static_cast<int>(ymd.year()),
-               static_cast<int>(static_cast<unsigned>(ymd.month())),
-               static_cast<int>(static_cast<unsigned>(ymd.day())),
-               static_cast<int>(rem / 3600),
-               static_cast<int>(rem / 60 % 60),
-               static_cast<int>(rem % 60),
-               static_cast<int>(weekday(sd).c_encoding())};
-}
-
-// "2026-11-21T10:00:00Z", or "2026-11-21T10:00:00.123Z" when there are milliseconds.
-std::string_view format_iso8601(char* buf, std::int64_t seconds, int millis) {
-  auto c = civil_of(seconds);
-  if (!c) {
-    return {};
-  }
-  char* p = buf;
-  p = put_digits(p, c->year, 4);
-  *p++ = '-';
-  p = put_digits(p, c->month, 2);
-  *p++ = '-';
-  p = put_digits(p, c->day, 2);
-  *p++ = 'T';
-  p = put_digits(p, c->hour, 2);
-  *p++ = ':';
-  p = put_digits(p, c->minute, 2);
-  *p++ = ':';
-  p = put_digits(p, c->second, 2);
-  if (millis != 0) {
-    *p++ = '.';
-    p = put_digits(p, millis, 3);
-  }
-  *p++ = 'Z';
-  return {buf, static_cast<std::size_t>(p - buf)};
-}
-
-// "Sat, 21 Nov 2026 10:00:00 GMT" (whole seconds, as RFC 822 has no fractions).
-std::string_view format_rfc822(char* buf, std::int64_t seconds) {
-  auto c = civil_of(seconds);
-  if (!c) {
-    return {};
-  }
-  char* p = buf;
-  auto put = [&p](std::string_view s) {
-    std::copy(s.begin(), s.end(), p);
-    p += s.size();
-  };
-  put(kWeekdays[c->weekday]);
-  put(", ");
-  p = put_digits(p, c->day, 2);
-  *p++ = ' ';
-  put(kMonths[c->month - 1]);
-  *p++ = ' ';
-  p = put_digits(p, c->year, 4);
-  *p++ = ' ';
-  p = put_digits(p, c->hour, 2);
-  *p++ = ':';
-  p = put_digits(p, c->minute, 2);
-  *p++ = ':';
-  p = put_digits(p, c->second, 2);
-  put(" GMT");
-  return {buf, static_cast<std::size_t>(p - buf)};
-}
-
 class QueryEncoder {
  public:
   explicit QueryEncoder(XmlWriter& xml) : xml_(xml) {}
@@ -896,24 +636,24 @@ class QueryEncoder {
   }
 
   std::optional<std::string_view> timestamp_text(const Member& m, std::int64_t seconds, int millis) {
-    std::string_view text;
-    switch (timestamp_format(m)) {
-      case TimestampFormat::kUnix:
-        return format_integer(buf_, sizeof buf_, seconds);
-      case TimestampFormat::kRfc822:
-        text = format_rfc822(buf_, seconds);
-        break;
-      default:
-        text = format_iso8601(buf_, seconds, millis);
+    const TimestampFormat format = timestamp_format(m);
+    if (format == TimestampFormat::kUnix) {
+      return format_integer(buf_, sizeof buf_, seconds);
     }
-    if (text.empty()) {
-      return std::nullopt;  // outside years 0000-9999: no text a parser would take
+    // Outside years 0000-9999 there is no text a parser would take (the writers would put a
+    // sign before years BC).
+    if (seconds < timestamps::kYear0Seconds || seconds >= timestamps::kYear10000Seconds) {
+      return std::nullopt;
     }
-    return text;
+    if (format == TimestampFormat::kRfc822) {
+      return timestamps::format_rfc822(buf_, seconds);
+    }
+    return timestamps::format_iso8601(buf_, seconds, millis, timestamps::Millis::kIfAny);
   }
 
   XmlWriter& xml_;
   char buf_[64] = {};
+  static_assert(sizeof buf_ >= timestamps::kTextCapacity);
   std::string scratch_;
 };
 

@@ -9,10 +9,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "timestamps.hpp"
 #include "xml_load.hpp"
 
 #include "fogbank/protocol/aws_error.hpp"
@@ -116,188 +115,28 @@ bool parse_number(std::string_view text, T& out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) {
-    return false;
-  }
-  out = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') {
-      return false;
-    }
-    out = out * 10 + (s[i] - '0');
-  }
-  return true;
-}
-
-std::optional<std::int64_t> epoch_seconds(int y, int mo, int d, int h, int mi, int sec) {
-  using namespace std::chrono;
-  year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!date.ok() || h > 23 || mi > 59 || sec > 59) {
-    return std::nullopt;
-  }
-  return sys_days(date).time_since_epoch().count() * 86400LL + h * 3600LL + mi * 60LL + sec;
-}
-
-// Seconds as the neutral value wants them: an integer unless there is a fraction.
-Value seconds_value(std::int64_t whole, double fraction) {
-  if (fraction == 0.0) {
-    return whole;
-  }
-  return static_cast<double>(whole) + fraction;
-}
-
-// 2024-01-02T03:04:05Z, with optional fraction and a Z or ±hh:mm / ±hhmm offset; a bare date
-// is midnight UTC.
-std::optional<Value> parse_iso8601(std::string_view s) {
-  int y = 0;
-  int mo = 0;
-  int d = 0;
-  int h = 0;
-  int mi = 0;
-  int sec = 0;
-  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
-      !digits(s, 8, 2, d)) {
-    return std::nullopt;
-  }
-  std::size_t pos = 10;
-  double fraction = 0.0;
-  std::int64_t offset = 0;
-  if (pos < s.size()) {
-    if ((s[pos] != 'T' && s[pos] != 't') || !digits(s, pos + 1, 2, h) || s.size() < pos + 6 ||
-        s[pos + 3] != ':' || !digits(s, pos + 4, 2, mi)) {
-      return std::nullopt;
-    }
-    pos += 6;
-    if (pos < s.size() && s[pos] == ':') {
-      if (!digits(s, pos + 1, 2, sec)) {
-        return std::nullopt;
-      }
-      pos += 3;
-      if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-        auto start = pos + 1;
-        auto stop = start;
-        double scale = 0.1;
-        while (stop < s.size() && s[stop] >= '0' && s[stop] <= '9') {
-          fraction += (s[stop] - '0') * scale;
-          scale /= 10;
-          ++stop;
-        }
-        if (stop == start) {
-          return std::nullopt;
-        }
-        pos = stop;
-      }
-    }
-    if (pos < s.size()) {
-      if (s[pos] == 'Z' || s[pos] == 'z') {
-        ++pos;
-      } else if (s[pos] == '+' || s[pos] == '-') {
-        int oh = 0;
-        int om = 0;
-        std::size_t after = pos + 3;
-        if (!digits(s, pos + 1, 2, oh)) {
-          return std::nullopt;
-        }
-        bool colon = after < s.size() && s[after] == ':';
-        if (colon) {
-          ++after;
-        }
-        if (colon || after < s.size()) {
-          if (!digits(s, after, 2, om)) {
-            return std::nullopt;
-          }
-          after += 2;
-        }
-        if (oh > 23 || om > 59) {
-          return std::nullopt;
-        }
-        offset = (s[pos] == '-' ? -1 : 1) * (oh * 3600LL + om * 60LL);
-        pos = after;
-      }
-    }
-    if (pos != s.size()) {
-      return std::nullopt;
-    }
-  }
-  auto whole = epoch_seconds(y, mo, d, h, mi, sec);
-  if (!whole) {
-    return std::nullopt;
-  }
-  return seconds_value(*whole - offset, fraction);
-}
-
-constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-constexpr std::string_view kWeekdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-
-// Wed, 21 Oct 2015 07:28:00 GMT (the weekday is optional and not checked against the date).
-std::optional<Value> parse_rfc822(std::string_view s) {
-  if (auto comma = s.find(','); comma != std::string_view::npos) {
-    s.remove_prefix(comma + 1);
-    while (!s.empty() && s.front() == ' ') {
-      s.remove_prefix(1);
-    }
-  }
-  int d = 0;
-  int y = 0;
-  int h = 0;
-  int mi = 0;
-  int sec = 0;
-  std::size_t pos = 0;
-  if (digits(s, 0, 2, d)) {
-    pos = 2;
-  } else if (digits(s, 0, 1, d)) {
-    pos = 1;
-  } else {
-    return std::nullopt;
-  }
-  if (s.size() < pos + 20 || s[pos] != ' ' || s[pos + 4] != ' ') {
-    return std::nullopt;
-  }
-  auto month_name = s.substr(pos + 1, 3);
-  auto it = std::find(std::begin(kMonths), std::end(kMonths), month_name);
-  if (it == std::end(kMonths)) {
-    return std::nullopt;
-  }
-  int mo = static_cast<int>(it - std::begin(kMonths)) + 1;
-  pos += 5;
-  if (!digits(s, pos, 4, y) || s[pos + 4] != ' ' || !digits(s, pos + 5, 2, h) || s[pos + 7] != ':' ||
-      !digits(s, pos + 8, 2, mi) || s[pos + 10] != ':' || !digits(s, pos + 11, 2, sec)) {
-    return std::nullopt;
-  }
-  auto zone = s.substr(pos + 14);
-  if (s[pos + 13] != ' ' || (zone != "GMT" && zone != "UTC" && zone != "+0000" && zone != "Z")) {
-    return std::nullopt;
-  }
-  auto whole = epoch_seconds(y, mo, d, h, mi, sec);
-  if (!whole) {
-    return std::nullopt;
-  }
-  return Value(*whole);
-}
-
-std::optional<Value> parse_epoch(std::string_view s) {
-  std::int64_t whole = 0;
-  if (parse_number(s, whole)) {
-    return Value(whole);
-  }
-  double v = 0;
-  if (parse_number(s, v) && std::isfinite(v)) {
-    return Value(v);
-  }
-  return std::nullopt;
-}
+// REST-XML bodies follow XML Schema's dateTime: a 'T' and no leap second. Its reduced forms (a
+// date alone, no seconds) and the decimal comma are read as well: refusing them would turn an
+// unambiguous document into MalformedXML.
+constexpr timestamps::Rules kTimestampRules{
+    .comma_fraction = true,
+    .reduced_precision = true,
+};
 
 std::optional<Value> parse_timestamp(std::string_view text, TimestampFormat format) {
   if (format == TimestampFormat::kUnix) {
-    return parse_epoch(text);
+    // XML Schema's numbers may carry a '+', which the shared reader does not take.
+    if (!text.empty() && text.front() == '+') {
+      text.remove_prefix(1);
+    }
+    return timestamps::parse_epoch_seconds(text);
   }
   // A client may well send the other textual form; either names one instant.
-  if (auto t = parse_iso8601(text)) {
-    return t;
+  auto t = timestamps::parse_iso8601(text, kTimestampRules);
+  if (!t) {
+    t = timestamps::parse_rfc822(text, kTimestampRules);
   }
-  return parse_rfc822(text);
+  return t ? std::optional<Value>(timestamps::neutral_value(*t)) : std::nullopt;
 }
 
 Value decode_scalar(const Shape& s, const Member* m, std::string_view text) {
@@ -542,36 +381,18 @@ std::string attribute_escape(std::string_view text) {
   return out;
 }
 
+// S3 writes milliseconds always ("…T08:00:00.000Z"), and so do we.
 std::string iso8601_text(double seconds) {
-  using namespace std::chrono;
-  auto ms = static_cast<std::int64_t>(std::llround(seconds * 1000.0));
-  sys_time<milliseconds> t{milliseconds{ms}};
-  auto day_start = floor<days>(t);
-  year_month_day date{day_start};
-  hh_mm_ss time{t - day_start};
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()));
-  return buf;
+  const auto split = timestamps::round_to_millis(seconds);
+  char buf[timestamps::kTextCapacity];
+  return std::string(timestamps::format_iso8601(buf, split.seconds, split.millis, timestamps::Millis::kAlways));
 }
 
+// RFC 822 has whole seconds only; the fraction is dropped, not rounded.
 std::string rfc822_text(double seconds) {
-  using namespace std::chrono;
-  sys_seconds t{std::chrono::seconds{static_cast<std::int64_t>(std::floor(seconds))}};
-  auto day_start = floor<days>(t);
-  year_month_day date{day_start};
-  weekday wd{day_start};
-  hh_mm_ss time{t - day_start};
-  char buf[48];
-  // The names are string literals, so .data() is terminated.
-  std::snprintf(buf, sizeof buf, "%.3s, %02u %.3s %04d %02d:%02d:%02d GMT",
-                kWeekdays[wd.c_encoding()].data(), static_cast<unsigned>(date.day()),
-                kMonths[static_cast<unsigned>(date.month()) - 1].data(),
-                static_cast<int>(date.year()), static_cast<int>(time.hours().count()),
-                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
-  return buf;
+  const auto split = timestamps::round_to_millis(std::floor(seconds));
+  char buf[timestamps::kTextCapacity];
+  return std::string(timestamps::format_rfc822(buf, split.seconds));
 }
 
 std::string number_text(double v) {

@@ -14,6 +14,7 @@
 
 #include <pugixml.hpp>
 
+#include "fogbank/protocol/utf8.hpp"
 #include "xml_load.hpp"
 
 namespace fogbank::protocol {
@@ -64,24 +65,6 @@ bool is_xml_char(std::uint32_t cp) {
          (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // pugixml takes bytes as they come; a real XML parser (and S3's) refuses malformed UTF-8 and
 // non-characters, so the whole text is checked once up front.
 bool valid_xml_text(std::string_view s, std::string& error) {
@@ -89,46 +72,19 @@ bool valid_xml_text(std::string_view s, std::string& error) {
   const auto* end = p + s.size();
   std::size_t markup = 0;
   while (p < end) {
-    std::uint32_t cp = *p;
-    int extra = 0;
-    std::uint32_t min = 0;
-    if (cp < 0x80) {
-      if (cp == '<' && ++markup > kMaxMarkup) {
-        error = "more than " + std::to_string(kMaxMarkup) + " tags";
-        return false;
-      }
-    } else if ((cp & 0xE0) == 0xC0) {
-      extra = 1;
-      cp &= 0x1F;
-      min = 0x80;
-    } else if ((cp & 0xF0) == 0xE0) {
-      extra = 2;
-      cp &= 0x0F;
-      min = 0x800;
-    } else if ((cp & 0xF8) == 0xF0) {
-      extra = 3;
-      cp &= 0x07;
-      min = 0x10000;
-    } else {
+    if (*p == '<' && ++markup > kMaxMarkup) {
+      error = "more than " + std::to_string(kMaxMarkup) + " tags";
+      return false;
+    }
+    char32_t cp = 0;
+    if (!utf8::next_code_point(p, end, cp)) {
       error = "invalid UTF-8";
       return false;
     }
-    if (end - p <= extra) {
-      error = "truncated UTF-8 sequence";
-      return false;
-    }
-    for (int i = 1; i <= extra; ++i) {
-      if ((p[i] & 0xC0) != 0x80) {
-        error = "invalid UTF-8";
-        return false;
-      }
-      cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || !is_xml_char(cp)) {
+    if (!is_xml_char(cp)) {
       error = "character not allowed in XML";
       return false;
     }
-    p += extra + 1;
   }
   return true;
 }
@@ -179,7 +135,7 @@ bool decode_references(std::string_view raw, std::string& out, std::string& erro
         error = "invalid character reference";
         return false;
       }
-      append_utf8(out, cp);
+      utf8::append_utf8(out, cp);
     } else {
       error = "unknown entity &" + std::string(ref) + ";";
       return false;
