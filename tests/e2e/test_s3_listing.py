@@ -6,9 +6,11 @@ ListParts."""
 import concurrent.futures
 import http.client
 import os
+import re
 import sys
 import unittest
 import urllib.parse
+import xml.etree.ElementTree as ET
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -305,6 +307,78 @@ class S3ListingTest(fh.FogbankTestCase):
         # Without encoding-type, XML escaping: & and < are escaped, not percent-encoded.
         st, body = self.raw_get(f"/{b}", {"list-type": "2", "prefix": "amp"})
         self.assertIn(b"<Key>amp&amp;lt</Key>", body)
+
+    # ------------------------------------------------------------------ characters XML 1.0 lacks
+    def raw_request(self, method, path, query=None, body=b""):
+        """A signed request whose path may hold any bytes (pass `path` as bytes)."""
+        host = f"{self.server.host}:{self.server.port}"
+        hdrs = fh.sigv4_headers(method, host, path, query, {}, body, service="s3", include_content_sha=True)
+        target = fh._uri_encode(path, safe="/-_.~") + ("?" + fh.canonical_query(query) if query else "")
+        conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=10)
+        try:
+            conn.request(method, target, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    def test_control_character_keys_list_as_aws_does(self):
+        keys = ["c\x01one", "c\x1fus", "c\x00nul", "c\x7fdel", "c-plain"]
+        b = self.bucket_with(keys)
+        s3 = self.s3()
+        # boto3 asks for encoding-type=url on its own for the three object listings, so keys with
+        # control characters come back intact, NUL included; asked for explicitly, still encoded.
+        self.assertEqual([o["Key"] for o in s3.list_objects_v2(Bucket=b)["Contents"]], utf8_sorted(keys))
+        self.assertEqual([o["Key"] for o in s3.list_objects(Bucket=b)["Contents"]], utf8_sorted(keys))
+        self.assertEqual([v["Key"] for v in s3.list_object_versions(Bucket=b)["Versions"]], utf8_sorted(keys))
+        r = s3.list_objects_v2(Bucket=b, EncodingType="url")
+        self.assertEqual([urllib.parse.unquote(o["Key"]) for o in r["Contents"]], utf8_sorted(keys))
+        self.assertIn("c%01one", [o["Key"] for o in r["Contents"]])
+        r = s3.list_objects(Bucket=b, Delimiter="\x1f", EncodingType="url")
+        self.assertEqual([p["Prefix"] for p in r["CommonPrefixes"]], ["c%1F"])
+        # Without encoding-type the document carries AWS's character references (&#x1;), never a
+        # raw control byte, and is UTF-8 throughout.
+        for query in ({"list-type": "2"}, {}, {"versions": ""}, {"list-type": "2", "delimiter": "\x1f"}):
+            st, body = self.raw_get(f"/{b}", query)
+            self.assertEqual(st, 200, body)
+            body.decode("utf-8")
+            self.assertFalse([c for c in body if c < 0x20 and c not in b"\t\n\r"], body)
+            if "delimiter" in query:
+                self.assertIn(b"<Prefix>c&#x1f;</Prefix>", body)
+                self.assertIn(b"<Delimiter>&#x1f;</Delimiter>", body)
+            else:
+                for ref in (b"c&#x1;one", b"c&#x1f;us", b"c&#x0;nul", b"c\x7fdel"):
+                    self.assertIn(b"<Key>" + ref + b"</Key>", body)
+            # Apart from those references (which XML 1.0 parsers refuse, as they refuse AWS's),
+            # the document is well-formed.
+            ET.fromstring(re.sub(rb"&#x[0-9a-f]+;", b"?", body))
+
+    def test_keys_must_be_utf8(self):
+        b = self.bucket_with([])
+        st, body = self.raw_request("PUT", f"/{b}/bad\xffkey".encode("latin-1"), body=b"x")
+        self.assertEqual(st, 400, body)
+        self.assertEqual(fh.parse_error(body)[:2], ("InvalidURI", "Couldn't parse the specified URI."))
+        # Overlong and surrogate forms are not UTF-8 either.
+        for raw in (b"/over\xc0\xafx", b"/surrogate\xed\xa0\x80x"):
+            st, body = self.raw_request("PUT", b"/" + b.encode() + raw, body=b"x")
+            self.assertEqual(st, 400, body)
+        st, body = self.raw_request("POST", f"/{b}/up\xfe".encode("latin-1"), {"uploads": ""})
+        self.assertEqual(st, 400, body)
+        self.s3().put_object(Bucket=b, Key="src", Body=b"x")
+        host = f"{self.server.host}:{self.server.port}"
+        path = f"/{b}/copy\xff".encode("latin-1")
+        hdrs = fh.sigv4_headers("PUT", host, path, None, {"x-amz-copy-source": f"/{b}/src"}, b"",
+                                service="s3", include_content_sha=True)
+        conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=10)
+        try:
+            conn.request("PUT", fh._uri_encode(path, safe="/-_.~"), headers=hdrs)
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 400, resp.read())
+        finally:
+            conn.close()
+        # Nothing was stored, and the listing is still UTF-8 that boto3 parses.
+        self.assertEqual([o["Key"] for o in self.s3().list_objects_v2(Bucket=b)["Contents"]], ["src"])
+        self.assertEqual(self.s3().list_multipart_uploads(Bucket=b).get("Uploads", []), [])
 
     # ------------------------------------------------------------------ ListObjectVersions
     def test_list_object_versions_unversioned(self):

@@ -66,7 +66,27 @@ std::string http_date(std::int64_t ms);          ///< Wed, 21 Oct 2015 07:28:00 
 std::optional<std::int64_t> parse_http_date(std::string_view text);  ///< → unix seconds
 std::string quote_etag(std::string_view etag);        ///< "etag"
 std::string unquoted(std::string_view etag);
+/// An XML answer. Its text passes through xml_1_0_text first, so no stored key or value can make
+/// it malformed in a way AWS's answers are not.
 Response xml_response(std::string body, int status = 200);
+/// Length of the well-formed UTF-8 character at `at` (no overlongs, surrogates or values past
+/// U+10FFFF), 0 when the bytes there start none.
+std::size_t utf8_sequence_length(std::string_view text, std::size_t at);
+bool valid_utf8(std::string_view text);
+/// New object keys must be UTF-8, as on AWS (400 InvalidURI "Couldn't parse the specified URI.").
+void check_key_encoding(std::string_view key);
+/// Makes a response document's text what AWS sends for object keys XML 1.0 has no character
+/// for. C0 controls other than tab, LF and CR become numeric character references in AWS's form
+/// (&#x1;); bytes that are not UTF-8 (keys stored before keys were checked) become U+FFFD.
+///
+/// Why references that XML 1.0 forbids: there is no well-formed way to carry U+0001 (or NUL) in
+/// XML 1.0, so AWS writes the reference and documents encoding-type=url for such keys; strict
+/// parsers (expat, libxml2) refuse the reference as they refuse AWS's. Writing it the same way
+/// keeps fogbank's answers byte-compatible, keeps each key distinct (no lossy substitution that
+/// would merge two keys) and keeps the document readable by lenient parsers. botocore asks for
+/// encoding-type=url on ListObjects, ListObjectsV2 and ListObjectVersions by itself, so boto3 sees
+/// percent-encoded keys and parses them; NUL is no different from the other controls there.
+std::string xml_1_0_text(std::string body);
 /// Decodes an XML request body with the S3 model: `operation`'s input payload shape, rooted at
 /// the payload's element name. MalformedXML when it is not well-formed or does not fit.
 protocol::codec::Value decode_body_xml(std::string_view operation, std::string_view body);

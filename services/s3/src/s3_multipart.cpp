@@ -48,6 +48,7 @@ std::string new_upload_id(std::int64_t now_ms) {
 
 Response S3Service::create_multipart_upload(Call& c) {
   require_bucket(c);
+  check_key_encoding(c.key);
   if (c.key.size() > 1024) {
     throw AwsError("KeyTooLongError", 400, "Your key is too long");
   }

@@ -15,7 +15,9 @@ namespace {
 constexpr std::size_t kMaxKeyBytes = 1024;
 constexpr std::uint64_t kInlineBodyLimit = 256 * 1024;  // smaller GETs are answered from one string
 
-void check_key_length(const Call& c) {
+/// The checks of a key an object is about to be created under (PutObject, CopyObject).
+void check_new_key(const Call& c) {
+  check_key_encoding(c.key);
   if (c.key.size() > kMaxKeyBytes) {
     throw AwsError("KeyTooLongError", 400, "Your key is too long")
         .with_field("MaxSizeAllowed", std::to_string(kMaxKeyBytes))
@@ -226,7 +228,7 @@ class PutObjectSink final : public protocol::BodySink {
 }  // namespace
 
 std::unique_ptr<protocol::BodySink> S3Service::put_object(std::shared_ptr<Call> c) {
-  check_key_length(*c);
+  check_new_key(*c);
   if (!c->header("content-length") && !c->header("x-amz-decoded-content-length")) {
     throw AwsError("MissingContentLength", 411, "You must provide the Content-Length HTTP header.");
   }
@@ -389,7 +391,7 @@ Response S3Service::delete_objects(Call& c) {
 }
 
 Response S3Service::copy_object(Call& c) {
-  check_key_length(c);
+  check_new_key(c);
   require_bucket(c);
   auto src = copy_source(c);
   std::string directive(c.header("x-amz-metadata-directive").value_or("COPY"));

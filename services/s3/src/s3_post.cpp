@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fogbank/protocol/crypto.hpp"
+#include "fogbank/protocol/json_limits.hpp"
 #include "fogbank/protocol/sigv4.hpp"
 #include "s3_internal.hpp"
 
@@ -21,6 +22,10 @@ struct FormField {
 
 AwsError policy_error(std::string detail) {
   return AwsError("AccessDenied", 403, "Invalid according to Policy: " + std::move(detail));
+}
+
+AwsError invalid_policy_document() {
+  return AwsError("InvalidPolicyDocument", 400, "Invalid Policy: Invalid JSON.");
 }
 
 AwsError malformed_post(std::string message) {
@@ -120,8 +125,9 @@ const FormField* field(const std::vector<FormField>& fields, std::string_view na
 void check_policy(const nlohmann::json& policy, const std::vector<FormField>& fields,
                   const std::string& bucket, const std::string& key, std::uint64_t file_size,
                   std::int64_t now) {
-  auto expiration = policy.value("expiration", "");
-  auto t = parse_http_date(expiration);
+  auto exp = policy.find("expiration");
+  auto t = exp != policy.end() && exp->is_string() ? parse_http_date(exp->get_ref<const std::string&>())
+                                                   : std::nullopt;
   if (!t) {
     throw policy_error("Policy could not be parsed.");
   }
@@ -140,7 +146,11 @@ void check_policy(const nlohmann::json& policy, const std::vector<FormField>& fi
   };
   std::vector<std::string> covered = {"bucket"};
   auto condition_failed = [](const nlohmann::json& c) { return policy_error("Policy Condition failed: " + c.dump()); };
-  for (const auto& c : policy.value("conditions", nlohmann::json::array())) {
+  auto conditions = policy.find("conditions");
+  if (conditions != policy.end() && !conditions->is_array()) {
+    throw policy_error("Policy could not be parsed.");
+  }
+  for (const auto& c : conditions != policy.end() ? *conditions : nlohmann::json::array()) {
     if (c.is_object()) {
       for (const auto& [name, v] : c.items()) {
         if (!v.is_string() || value_of(name) != v.get<std::string>()) {
@@ -151,12 +161,15 @@ void check_policy(const nlohmann::json& policy, const std::vector<FormField>& fi
     } else if (c.is_array() && c.size() == 3 && c[0].is_string()) {
       auto op = protocol::ascii_lower(c[0].get<std::string>());
       if (op == "content-length-range") {
-        if (!c[1].is_number() || !c[2].is_number() || file_size < c[1].get<std::uint64_t>() ||
-            file_size > c[2].get<std::uint64_t>()) {
-          throw AwsError(file_size > c[2].get<std::uint64_t>() ? "EntityTooLarge" : "EntityTooSmall", 400,
-                         file_size > c[2].get<std::uint64_t>()
-                             ? "Your proposed upload exceeds the maximum allowed size"
-                             : "Your proposed upload is smaller than the minimum allowed size");
+        // Bounds that are not non-negative integers cannot be compared with a size.
+        if (!c[1].is_number_unsigned() || !c[2].is_number_unsigned()) {
+          throw condition_failed(c);
+        }
+        const bool too_large = file_size > c[2].get<std::uint64_t>();
+        if (too_large || file_size < c[1].get<std::uint64_t>()) {
+          throw AwsError(too_large ? "EntityTooLarge" : "EntityTooSmall", 400,
+                         too_large ? "Your proposed upload exceeds the maximum allowed size"
+                                   : "Your proposed upload is smaller than the minimum allowed size");
         }
         continue;
       }
@@ -245,11 +258,10 @@ Response S3Service::post_object(Call& c) {
                        "provided. Check your key and signing method.");
       }
       auto decoded = protocol::base64_decode(policy_b64->value);
-      nlohmann::json policy;
-      try {
-        policy = nlohmann::json::parse(decoded.value_or(""));
-      } catch (const nlohmann::json::exception&) {
-        throw policy_error("Policy could not be parsed.");
+      // Depth-limited: the conditions are re-serialised into error messages, which recurses.
+      auto policy = protocol::parse_json_limited(decoded.value_or(""));
+      if (!policy.is_object()) {
+        throw invalid_policy_document();
       }
       check_policy(policy, fields, c.bucket, key, file->value.size(), c.ctx.now);
       c.ctx.caller = *cred;
@@ -261,6 +273,7 @@ Response S3Service::post_object(Call& c) {
   if (c.key.empty() || c.key.size() > 1024) {
     throw AwsError("InvalidArgument", 400, "User key must have a length greater than 0.");
   }
+  check_key_encoding(c.key);
   ObjectRecord record;
   record.owner = c.ctx.account_id;
   record.modified_ms = c.now_ms();

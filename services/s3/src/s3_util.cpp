@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <functional>
 
@@ -6,6 +7,7 @@
 
 #include "fogbank/protocol/crypto.hpp"
 #include "fogbank/protocol/model.hpp"
+#include "fogbank/protocol/utf8.hpp"
 #include "fogbank/s3/s3_service.hpp"
 #include "s3_internal.hpp"
 
@@ -66,8 +68,65 @@ std::string unquoted(std::string_view etag) {
   return std::string(etag);
 }
 
+std::size_t utf8_sequence_length(std::string_view text, std::size_t at) {
+  const auto* start = reinterpret_cast<const unsigned char*>(text.data()) + at;
+  const auto* p = start;
+  char32_t cp = 0;
+  if (!protocol::utf8::next_code_point(p, reinterpret_cast<const unsigned char*>(text.data()) + text.size(), cp)) {
+    return 0;
+  }
+  return static_cast<std::size_t>(p - start);
+}
+
+bool valid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    auto n = utf8_sequence_length(text, i);
+    if (n == 0) {
+      return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+void check_key_encoding(std::string_view key) {
+  if (!valid_utf8(key)) {
+    throw AwsError("InvalidURI", 400, "Couldn't parse the specified URI.");
+  }
+}
+
+std::string xml_1_0_text(std::string body) {
+  auto needs_work = [](unsigned char c) { return c >= 0x80 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r'); };
+  auto first = std::find_if(body.begin(), body.end(), [&](char c) { return needs_work(static_cast<unsigned char>(c)); });
+  if (first == body.end()) {
+    return body;  // the common case: plain ASCII text
+  }
+  std::string out(body.begin(), first);
+  out.reserve(body.size() + 16);
+  for (std::size_t i = static_cast<std::size_t>(first - body.begin()); i < body.size();) {
+    const auto c = static_cast<unsigned char>(body[i]);
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+      // AWS's form: lower-case hex without leading zeros (&#x1; &#x1b;).
+      char ref[8];
+      std::snprintf(ref, sizeof ref, "&#x%x;", static_cast<unsigned>(c));
+      out += ref;
+      ++i;
+    } else if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+    } else if (auto n = utf8_sequence_length(body, i); n != 0) {
+      out.append(body, i, n);
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD for a byte that starts no UTF-8 character
+      ++i;
+    }
+  }
+  return out;
+}
+
 Response xml_response(std::string body, int status) {
-  Response r(status, std::move(body), "application/xml");
+  Response r(status, xml_1_0_text(std::move(body)), "application/xml");
   return r;
 }
 

@@ -7,6 +7,7 @@
 
 #include "errors.hpp"
 #include "fogbank/protocol/crypto.hpp"
+#include "fogbank/protocol/json_limits.hpp"
 
 namespace fogbank::sqs {
 
@@ -59,7 +60,11 @@ constexpr IntRange kIntAttributes[] = {
 
 std::string normalise_redrive_policy(const std::string& value, bool fifo) {
   auto fail = [&](std::string_view reason) { return invalid_value("RedrivePolicy", value, reason); };
-  auto j = nlohmann::json::parse(value, nullptr, false);
+  auto j = protocol::parse_json_limited(value);
+  if (j.is_discarded() && !protocol::json_depth_within(value, protocol::kMaxClientJsonDepth)) {
+    // Not reported like other malformed values: those echo the value, which can be megabytes here.
+    throw invalid_attribute_value("RedrivePolicy", "JSON nested more than 64 levels deep.");
+  }
   if (!j.is_object()) {
     throw fail("Redrive policy is not a valid JSON map");
   }
@@ -95,7 +100,10 @@ std::string normalise_redrive_policy(const std::string& value, bool fifo) {
 
 std::string normalise_redrive_allow_policy(const std::string& value) {
   auto fail = [&](std::string_view reason) { return invalid_value("RedriveAllowPolicy", value, reason); };
-  auto j = nlohmann::json::parse(value, nullptr, false);
+  auto j = protocol::parse_json_limited(value);
+  if (j.is_discarded() && !protocol::json_depth_within(value, protocol::kMaxClientJsonDepth)) {
+    throw invalid_attribute_value("RedriveAllowPolicy", "JSON nested more than 64 levels deep.");
+  }
   if (!j.is_object() || !j.contains("redrivePermission") || !j["redrivePermission"].is_string()) {
     throw fail("Amazon SQS can't create the redrive allow policy, as it's in an unsupported format");
   }
@@ -333,7 +341,7 @@ std::map<std::string, std::string> validate_queue_attributes(const std::map<std:
     } else if (name == "KmsMasterKeyId") {
       out[name] = value;
     } else if (name == "Policy") {
-      if (!value.empty() && !nlohmann::json::parse(value, nullptr, false).is_object()) {
+      if (!value.empty() && !protocol::parse_json_limited(value).is_object()) {
         throw invalid_attribute_value(name);
       }
       out[name] = value;
@@ -373,7 +381,7 @@ void apply_queue_attributes(Queue& q) {
   q.max_receive_count = 0;
   auto redrive = q.attributes.find("RedrivePolicy");
   if (redrive != q.attributes.end() && !redrive->second.empty()) {
-    auto j = nlohmann::json::parse(redrive->second, nullptr, false);
+    auto j = protocol::parse_json_limited(redrive->second);
     if (j.is_object()) {
       q.dead_letter_arn = j.value("deadLetterTargetArn", std::string());
       q.max_receive_count = j.value("maxReceiveCount", std::int64_t{0});

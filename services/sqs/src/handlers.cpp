@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <set>
 
+#include "access.hpp"
 #include "attributes.hpp"
 #include "errors.hpp"
 #include "fogbank/protocol/crypto.hpp"
+#include "fogbank/protocol/json_limits.hpp"
 
 namespace fogbank::sqs {
 
@@ -169,6 +171,56 @@ QueueId queue_of(const Call& call) {
     throw AwsError("InvalidAddress", 404, "The address " + url + " is not valid for this endpoint.");
   }
   return {std::string(account), std::string(name)};
+}
+
+// --- access -------------------------------------------------------------------------------------
+
+/// Operations that only the queue's own account may call: AWS documents "cross-account
+/// permissions don't apply to this action" for them, so no policy can grant them.
+constexpr std::string_view kOwnerOnly{};
+
+AwsError access_denied(const Call& call) {
+  // AWS names its regional endpoint; the client's own endpoint is the equivalent here.
+  return AwsError("AccessDenied", 403, "Access to the resource " + call.base_url + "/ is denied.");
+}
+
+bool caller_may(const Call& call, const QueueId& id, const QueueAccess& access, std::string_view action) {
+  if (id.account == call.account) {
+    return true;
+  }
+  return action != kOwnerOnly &&
+         policy_allows(access.policy, access.arn, Principal{call.account, call.caller_arn}, action);
+}
+
+/// The queue a request names, once the caller is known to be allowed `action` on it (kOwnerOnly:
+/// the queue's account only). A queue of another account that does not exist is
+/// QueueDoesNotExist, as for one's own; one that exists without a grant is AccessDenied.
+QueueId authorized_queue(Call& call, std::string_view action) {
+  QueueId id = queue_of(call);
+  if (id.account == call.account) {
+    return id;  // the engine reports a missing queue of one's own
+  }
+  auto access = call.engine.access(id);
+  if (!access) {
+    throw queue_does_not_exist();
+  }
+  if (!caller_may(call, id, *access, action)) {
+    throw access_denied(call);
+  }
+  return id;
+}
+
+/// SourceArn/DestinationArn of the message move tasks: the caller's own queues only (AWS: cross-
+/// account permissions don't apply), and another account's queue is not revealed to exist.
+void check_own_arn(const Call& call, const std::string& arn, std::string_view parameter) {
+  if (arn.empty()) {
+    return;
+  }
+  auto id = QueueEngine::parse_arn(arn);
+  if (id && id->account != call.account) {
+    throw AwsError("ResourceNotFoundException", 400,
+                   "The resource that you specified for the " + std::string(parameter) + " parameter doesn't exist.");
+  }
 }
 
 // --- pagination ---------------------------------------------------------------------------------
@@ -393,12 +445,21 @@ void create_queue(Call& call) {
   call.out["QueueUrl"] = queue_url(call, call.account, name);
 }
 
-void delete_queue(Call& call) { call.engine.delete_queue(queue_of(call)); }
+void delete_queue(Call& call) { call.engine.delete_queue(authorized_queue(call, kOwnerOnly)); }
 
 void get_queue_url(Call& call) {
   auto name = required_string(call.in, "QueueName");
   auto owner = optional_string(call.in, "QueueOwnerAWSAccountId").value_or(call.account);
-  (void)call.engine.describe({owner, name});
+  QueueId id{owner, name};
+  (void)call.engine.describe(id);
+  if (owner != call.account) {
+    // Another account's queue is found by name only with a grant; without one AWS answers as if
+    // it did not exist, so names cannot be probed.
+    auto access = call.engine.access(id);
+    if (!access || !caller_may(call, id, *access, "GetQueueUrl")) {
+      throw queue_does_not_exist();
+    }
+  }
   call.out["QueueUrl"] = queue_url(call, owner, name);
 }
 
@@ -415,7 +476,7 @@ void list_queues(Call& call) {
 }
 
 void get_queue_attributes(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, "GetQueueAttributes");
   auto attributes = call.engine.get_attributes(id, string_list(call.in, "AttributeNames"));
   if (!attributes.empty()) {
     call.out["Attributes"] = attributes;
@@ -423,7 +484,7 @@ void get_queue_attributes(Call& call) {
 }
 
 void set_queue_attributes(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, kOwnerOnly);
   if (member(call.in, "Attributes") == nullptr) {
     throw missing_parameter("Attributes");
   }
@@ -431,12 +492,12 @@ void set_queue_attributes(Call& call) {
 }
 
 void send_message(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, "SendMessage");
   call.out = send_one(call, id, call.in);
 }
 
 void send_message_batch(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, "SendMessage");  // AWS authorises batches as their single action
   const json& entries = batch_entries(call, "SendMessageBatchRequestEntry");
   std::size_t total = 0;
   for (const auto& entry : entries) {
@@ -453,7 +514,7 @@ void send_message_batch(Call& call) {
 }
 
 void receive_message(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, "ReceiveMessage");
   ReceiveRequest r;
   r.max_messages = int_in_range(call.in, "MaxNumberOfMessages", 1, 10, "Must be between 1 and 10, if provided")
                        .value_or(1);
@@ -481,12 +542,12 @@ void receive_message(Call& call) {
 }
 
 void delete_message(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, "DeleteMessage");
   call.engine.delete_message(id, required_string(call.in, "ReceiptHandle"));
 }
 
 void delete_message_batch(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, "DeleteMessage");
   const json& entries = batch_entries(call, "DeleteMessageBatchRequestEntry");
   (void)call.engine.describe(id);
   run_batch(call, entries, [&](const json& entry) {
@@ -504,13 +565,13 @@ std::int64_t visibility_timeout_of(const json& in) {
 }
 
 void change_message_visibility(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, "ChangeMessageVisibility");
   auto handle = required_string(call.in, "ReceiptHandle");
   call.engine.change_visibility(id, handle, visibility_timeout_of(call.in));
 }
 
 void change_message_visibility_batch(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, "ChangeMessageVisibility");
   const json& entries = batch_entries(call, "ChangeMessageVisibilityBatchRequestEntry");
   (void)call.engine.describe(id);
   run_batch(call, entries, [&](const json& entry) {
@@ -519,10 +580,10 @@ void change_message_visibility_batch(Call& call) {
   });
 }
 
-void purge_queue(Call& call) { call.engine.purge(queue_of(call)); }
+void purge_queue(Call& call) { call.engine.purge(authorized_queue(call, "PurgeQueue")); }
 
 void list_dead_letter_source_queues(Call& call) {
-  auto sources = call.engine.dead_letter_sources(queue_of(call));
+  auto sources = call.engine.dead_letter_sources(authorized_queue(call, "ListDeadLetterSourceQueues"));
   std::map<std::string, std::string> by_name;  // name → account (sources share the DLQ's account)
   std::vector<std::string> names;
   for (const auto& s : sources) {
@@ -538,14 +599,14 @@ void list_dead_letter_source_queues(Call& call) {
 }
 
 void list_queue_tags(Call& call) {
-  auto tags = call.engine.tags(queue_of(call));
+  auto tags = call.engine.tags(authorized_queue(call, kOwnerOnly));
   if (!tags.empty()) {
     call.out["Tags"] = tags;
   }
 }
 
 void tag_queue(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, kOwnerOnly);
   if (member(call.in, "Tags") == nullptr) {
     throw missing_parameter("Tags");
   }
@@ -553,7 +614,7 @@ void tag_queue(Call& call) {
 }
 
 void untag_queue(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, kOwnerOnly);
   if (member(call.in, "TagKeys") == nullptr) {
     throw missing_parameter("TagKeys");
   }
@@ -561,7 +622,7 @@ void untag_queue(Call& call) {
 }
 
 void add_permission(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, kOwnerOnly);
   auto label = required_string(call.in, "Label");
   auto accounts = string_list(call.in, "AWSAccountIds");
   auto actions = string_list(call.in, "Actions");
@@ -593,7 +654,7 @@ void add_permission(Call& call) {
     action_list.push_back("SQS:" + a);
   }
   call.engine.edit_policy(id, [&](const std::string& current, const std::string& arn) {
-    json policy = current.empty() ? json::object() : json::parse(current, nullptr, false);
+    json policy = current.empty() ? json::object() : protocol::parse_json_limited(current);
     if (!policy.is_object()) {
       policy = json::object();
     }
@@ -620,10 +681,10 @@ void add_permission(Call& call) {
 }
 
 void remove_permission(Call& call) {
-  auto id = queue_of(call);
+  auto id = authorized_queue(call, kOwnerOnly);
   auto label = required_string(call.in, "Label");
   call.engine.edit_policy(id, [&](const std::string& current, const std::string&) {
-    json policy = current.empty() ? json::object() : json::parse(current, nullptr, false);
+    json policy = current.empty() ? json::object() : protocol::parse_json_limited(current);
     bool found = false;
     if (policy.is_object() && policy.contains("Statement") && policy["Statement"].is_array()) {
       auto& statements = policy["Statement"];
@@ -645,6 +706,8 @@ void remove_permission(Call& call) {
 void start_message_move_task(Call& call) {
   auto source = required_string(call.in, "SourceArn");
   auto destination = optional_string(call.in, "DestinationArn").value_or("");
+  check_own_arn(call, source, "SourceArn");
+  check_own_arn(call, destination, "DestinationArn");
   auto rate = int_in_range(call.in, "MaxNumberOfMessagesPerSecond", 1, 500,
                            "MaxNumberOfMessagesPerSecond must be between 1 and 500");
   call.out["TaskHandle"] = call.engine.start_move_task(source, destination, rate.value_or(-1));
@@ -652,6 +715,7 @@ void start_message_move_task(Call& call) {
 
 void list_message_move_tasks(Call& call) {
   auto source = required_string(call.in, "SourceArn");
+  check_own_arn(call, source, "SourceArn");
   auto max = int_in_range(call.in, "MaxResults", 1, 10, "MaxResults must be between 1 and 10").value_or(1);
   json results = json::array();
   for (const auto& t : call.engine.list_move_tasks(source, static_cast<std::size_t>(max))) {
@@ -679,7 +743,7 @@ void list_message_move_tasks(Call& call) {
 
 void cancel_message_move_task(Call& call) {
   auto handle = required_string(call.in, "TaskHandle");
-  call.out["ApproximateNumberOfMessagesMoved"] = call.engine.cancel_move_task(handle);
+  call.out["ApproximateNumberOfMessagesMoved"] = call.engine.cancel_move_task(handle, call.account);
 }
 
 }  // namespace

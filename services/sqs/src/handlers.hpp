@@ -24,6 +24,7 @@ struct Call {
   std::string base_url;  ///< scheme://host[:port] the client used, for queue URLs
   std::string path;      ///< request path: legacy clients post to the queue URL itself
   std::string sender_id;
+  std::string caller_arn;  ///< for resource policies naming a user or role
   nlohmann::json out = nlohmann::json::object();
   /// ReceiveMessage: how long to wait for messages when none were available (0: answer now), and
   /// on which queue.

@@ -8,6 +8,7 @@
 #include "attributes.hpp"
 #include "errors.hpp"
 #include "fogbank/protocol/crypto.hpp"
+#include "fogbank/protocol/json_limits.hpp"
 #include "fogbank/storage/keys.hpp"
 #include "persistence.hpp"
 
@@ -328,7 +329,9 @@ void QueueEngine::create_queue(const QueueId& id, const std::string& region,
   apply_queue_attributes(*q);
   if (!q->dead_letter_arn.empty()) {
     Queue* dlq = find_arn(q->dead_letter_arn);
-    if (dlq == nullptr) {
+    // A dead-letter queue must belong to the source queue's account (AWS's rule): another
+    // account's queue is reported as missing, so a redrive policy cannot probe for names.
+    if (dlq == nullptr || dlq->account != q->account) {
       throw invalid_value("RedrivePolicy", q->attributes["RedrivePolicy"], "Dead letter target does not exist");
     }
   }
@@ -354,6 +357,16 @@ QueueSummary QueueEngine::describe(const QueueId& id) {
   std::lock_guard lock(mutex_);
   Queue& q = require(id);
   return {q.region, q.fifo, q.wait_seconds};
+}
+
+std::optional<QueueAccess> QueueEngine::access(const QueueId& id) {
+  std::lock_guard lock(mutex_);
+  Queue* q = find(id);
+  if (q == nullptr) {
+    return std::nullopt;
+  }
+  auto policy = q->attributes.find("Policy");
+  return QueueAccess{q->arn(), policy == q->attributes.end() ? std::string() : policy->second};
 }
 
 std::vector<std::string> QueueEngine::list_queues(const std::string& account, const std::string& prefix) {
@@ -437,15 +450,18 @@ void QueueEngine::set_attributes(const QueueId& id, const std::map<std::string, 
   auto given = validate_queue_attributes(attributes, q.fifo, false);
   auto redrive = given.find("RedrivePolicy");
   if (redrive != given.end() && !redrive->second.empty()) {
-    auto target = nlohmann::json::parse(redrive->second).value("deadLetterTargetArn", std::string());
+    auto target = protocol::parse_json_limited(redrive->second).value("deadLetterTargetArn", std::string());
     Queue* dlq = find_arn(target);
-    if (dlq == nullptr) {
+    if (dlq == nullptr || dlq->account != q.account) {
       throw invalid_value("RedrivePolicy", attributes.at("RedrivePolicy"), "Dead letter target does not exist");
     }
     // The dead-letter queue's RedriveAllowPolicy decides who may use it.
     auto allow = dlq->attributes.find("RedriveAllowPolicy");
     if (allow != dlq->attributes.end() && !allow->second.empty()) {
-      auto policy = nlohmann::json::parse(allow->second, nullptr, false);
+      auto policy = protocol::parse_json_limited(allow->second);
+      if (!policy.is_object()) {
+        policy = nlohmann::json::object();
+      }
       auto permission = policy.value("redrivePermission", std::string("allowAll"));
       bool allowed = permission == "allowAll";
       if (permission == "byQueue") {
@@ -854,9 +870,12 @@ std::vector<MoveTask> QueueEngine::list_move_tasks(const std::string& source_arn
   return out;
 }
 
-std::int64_t QueueEngine::cancel_move_task(const std::string& handle) {
+std::int64_t QueueEngine::cancel_move_task(const std::string& handle, const std::string& account) {
   std::lock_guard lock(mutex_);
   for (auto& [key, q] : queues_) {
+    if (q->account != account) {
+      continue;  // another account's task is not found, as on AWS
+    }
     for (auto& t : q->move_tasks) {
       if (t.handle != handle) {
         continue;

@@ -61,6 +61,12 @@ struct Received {
   bool fifo = false;
 };
 
+/// What an access check needs to know about a queue.
+struct QueueAccess {
+  std::string arn;
+  std::string policy;  ///< the Policy attribute, empty when none
+};
+
 struct QueueSummary {
   std::string region;
   bool fifo = false;
@@ -86,6 +92,8 @@ class QueueEngine {
   void delete_queue(const QueueId& id);
   /// Throws QueueDoesNotExist when missing.
   [[nodiscard]] QueueSummary describe(const QueueId& id);
+  /// The queue's ARN and resource policy; nullopt when it does not exist.
+  [[nodiscard]] std::optional<QueueAccess> access(const QueueId& id);
   /// Names of `account`'s queues starting with `prefix`, sorted.
   [[nodiscard]] std::vector<std::string> list_queues(const std::string& account, const std::string& prefix);
   /// GetQueueAttributes: `names` may contain "All".
@@ -119,8 +127,8 @@ class QueueEngine {
   std::string start_move_task(const std::string& source_arn, const std::string& destination_arn,
                               std::int64_t max_per_second);
   [[nodiscard]] std::vector<MoveTask> list_move_tasks(const std::string& source_arn, std::size_t max);
-  /// Cancels a running task; returns the messages moved so far.
-  std::int64_t cancel_move_task(const std::string& handle);
+  /// Cancels a running task of one of `account`'s queues; returns the messages moved so far.
+  std::int64_t cancel_move_task(const std::string& handle, const std::string& account);
 
   /// Parses "arn:aws:sqs:<region>:<account>:<name>".
   static std::optional<QueueId> parse_arn(const std::string& arn);

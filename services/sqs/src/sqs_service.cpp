@@ -22,10 +22,11 @@ struct Caller {
   std::string base_url;
   std::string path;
   std::string sender_id;
+  std::string arn;
 
   explicit Caller(const protocol::RequestContext& ctx)
       : account(ctx.account_id), region(ctx.region), path(ctx.head.path),
-        sender_id(ctx.caller.user_id.empty() ? ctx.account_id : ctx.caller.user_id) {
+        sender_id(ctx.caller.user_id.empty() ? ctx.account_id : ctx.caller.user_id), arn(ctx.caller.arn) {
     auto host = ctx.head.headers.get("host").value_or("localhost");
     base_url = std::string(ctx.head.tls ? "https://" : "http://") + std::string(host);
   }
@@ -39,6 +40,7 @@ Call run(Handler handler, const Value& in, const Caller& caller, QueueEngine& en
             .base_url = caller.base_url,
             .path = caller.path,
             .sender_id = caller.sender_id,
+            .caller_arn = caller.arn,
             .out = json::object(),
             .wait_seconds = 0,
             .wait_queue = {}};
