@@ -1,5 +1,6 @@
 #include "fogbank/server/app.hpp"
 
+#include <strings.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "fogbank/protocol/platform.hpp"
 #include "fogbank/server/clock_endpoint.hpp"
 #include "fogbank/server/log.hpp"
+#include "fogbank/server/request_guard.hpp"
 #include "fogbank/services/registry.hpp"
 #include "fogbank/storage/store.hpp"
 #include "fogbank/sts/credentials.hpp"
@@ -138,6 +140,63 @@ Response json_response(int status, const nlohmann::json& body) {
   return r;
 }
 
+std::vector<std::string_view> host_headers(const RequestHead& head) {
+  std::vector<std::string_view> out;
+  for (const auto& [name, value] : head.headers.items()) {
+    if (name.size() == 4 && ::strncasecmp(name.c_str(), "host", 4) == 0) {
+      out.push_back(value);
+    }
+  }
+  return out;
+}
+
+std::string refused_host_message(const RequestHead& head) {
+  auto hosts = host_headers(head);
+  std::string shown = hosts.empty() ? std::string() : std::string(hosts.front());
+  if (shown.size() > 100) {
+    shown = shown.substr(0, 100) + "...";
+  }
+  return "fogbank does not serve the Host '" + shown +
+         "' (DNS rebinding protection); allow it with --allowed-hosts";
+}
+
+/// An admin endpoint and the methods the README documents for it.
+struct AdminEndpoint {
+  std::string_view path;
+  std::string_view allow;
+  bool needs_imds = false;
+};
+
+constexpr AdminEndpoint kAdminEndpoints[] = {
+    {"/_fogbank/health", "GET, HEAD"},  // HEAD: for load-balancer style probes
+    {"/_fogbank/health/", "GET, HEAD"},
+    {"/_fogbank/reset", "POST"},
+    {"/_fogbank/clock", "GET, POST"},
+    {"/_fogbank/clock/", "GET, POST"},
+    {"/_fogbank/request-log", "GET, POST, PUT"},
+    {"/_fogbank/imds/certificate", "GET", true},
+    {"/_fogbank/imds/events", "POST, DELETE", true},
+};
+
+bool method_listed(std::string_view allow, std::string_view method) {
+  while (!allow.empty()) {
+    auto comma = allow.find(',');
+    auto item = allow.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') {
+      item.remove_prefix(1);
+    }
+    if (item == method) {
+      return true;
+    }
+    allow = comma == std::string_view::npos ? std::string_view() : allow.substr(comma + 1);
+  }
+  return false;
+}
+
+/// The longest delay an IMDS event may be scheduled with (ten years): its times are formatted as
+/// dates, which far-off seconds would overflow.
+constexpr double kMaxEventDelaySeconds = 10.0 * 365 * 86400;
+
 }  // namespace
 
 struct App::Impl final : RequestHandler {
@@ -154,14 +213,22 @@ struct App::Impl final : RequestHandler {
   std::unique_ptr<protocol::Dispatcher> dispatcher;
   std::unique_ptr<imds::ImdsService> imds;
   std::unique_ptr<HttpServer> server;
+  HostPolicy host_policy;
 
   // The IMDS listener: plain HTTP, no SigV4, its own address.
   struct ImdsHandler final : RequestHandler {
     imds::ImdsService* service = nullptr;
+    const HostPolicy* hosts = nullptr;
     Exchange begin(RequestHead head) override {
       Exchange ex;
       ex.info = std::make_shared<protocol::RequestInfo>();
       ex.info->service = "imds";
+      // The instance role's credentials are one GET away, so a rebound name is refused here too.
+      if (!hosts->host_allowed(host_headers(head))) {
+        ex.info->operation = "refused-host";
+        ex.immediate = std::make_unique<Response>(403, refused_host_message(head) + "\n", "text/plain");
+        return ex;
+      }
       ex.info->operation = head.method == "PUT" ? "token" : "get";
       ex.body_limit = 64 * 1024;
       ex.sink = std::make_unique<SmallBodySink>([svc = service, head = std::move(head)](std::string) {
@@ -175,7 +242,9 @@ struct App::Impl final : RequestHandler {
   std::uint16_t port = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-  Impl(Config c, bool handle_signals) : config(std::move(c)) {
+  Impl(Config c, bool handle_signals)
+      : config(std::move(c)), host_policy(config.host, config.allowed_hosts) {
+    imds_handler.hosts = &host_policy;
     if (!log::set_level(config.log_level)) {
       throw std::runtime_error("unknown log level '" + config.log_level + "'");
     }
@@ -192,7 +261,11 @@ struct App::Impl final : RequestHandler {
       data_dir = tmpl;
     } else {
       data_dir = config.data_dir;
-      fs::create_directories(data_dir);
+      if (fs::create_directories(data_dir)) {
+        // The database holds the secret keys of issued credentials: owner only, whatever the
+        // umask (main sets 077 as well, but an embedding process may not).
+        fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace);
+      }
     }
 
     storage::Options so;
@@ -242,6 +315,9 @@ struct App::Impl final : RequestHandler {
     opts.header_limit_bytes = config.header_limit_bytes;
     opts.idle_timeout = config.idle_timeout;
     opts.read_timeout = config.read_timeout;
+    opts.max_connections = config.max_connections;
+    opts.min_body_rate = config.min_body_rate;
+    opts.min_body_rate_window = config.min_body_rate_window;
     opts.access_log = &access_log;
     opts.scheduler = scheduler.get();
     if (!config.tls_cert.empty()) {
@@ -291,10 +367,35 @@ struct App::Impl final : RequestHandler {
   }
 
   Exchange begin(RequestHead head) override {
-    if (head.path.rfind("/_fogbank/", 0) == 0) {
+    const bool is_admin = head.path.rfind("/_fogbank/", 0) == 0;
+    if (!host_policy.host_allowed(host_headers(head))) {
+      return refused_host(head, is_admin);
+    }
+    if (is_admin) {
       return admin(std::move(head));
     }
     return dispatcher->begin(std::move(head));
+  }
+
+  // 403 for a Host outside the allow-list, before routing does anything with the request: AWS's
+  // error in the protocol of the service the request was meant for, JSON for the admin API.
+  Exchange refused_host(const RequestHead& head, bool is_admin) {
+    Exchange ex;
+    ex.info = std::make_shared<protocol::RequestInfo>();
+    ex.info->operation = "refused-host";
+    std::string message = refused_host_message(head);
+    if (is_admin) {
+      ex.info->service = "admin";
+      ex.info->request_id = protocol::Dispatcher::new_request_id(protocol::WireProtocol::kJson10);
+      auto r = json_response(403, {{"error", message}});
+      protocol::add_request_id_headers(r, protocol::WireProtocol::kJson10, ex.info->request_id);
+      ex.immediate = std::make_unique<Response>(std::move(r));
+      return ex;
+    }
+    ex.info->request_id = protocol::Dispatcher::new_request_id(protocol::WireProtocol::kQuery);
+    ex.immediate = std::make_unique<Response>(
+        dispatcher->error_for(head, protocol::AwsError("AccessDenied", 403, message), ex.info->request_id));
+    return ex;
   }
 
   // Admin endpoints: unauthenticated by design (local tooling), never routed to a service.
@@ -304,10 +405,47 @@ struct App::Impl final : RequestHandler {
     ex.info->service = "admin";
     ex.info->request_id = protocol::Dispatcher::new_request_id(protocol::WireProtocol::kJson10);
     ex.body_limit = 1 << 20;
+    ex.info->operation = head.path.substr(10);
     auto info = ex.info;
+    // Refusals are answered before the body is read: a refused request changes nothing.
+    auto refuse = [&](Response r) {
+      protocol::add_request_id_headers(r, protocol::WireProtocol::kJson10, info->request_id);
+      ex.immediate = std::make_unique<Response>(std::move(r));
+      return std::move(ex);
+    };
+    // A web page can send "simple" cross-origin requests (a form POST, fetch with text/plain)
+    // without any CORS preflight, and so could reset or reconfigure fogbank: requests a browser
+    // marks as coming from another site are refused, whatever the method.
+    if (auto why = host_policy.cross_site_refusal(head.headers.get("origin"), head.headers.get("sec-fetch-site"),
+                                                  head.headers.get("host"), port)) {
+      log::warn("admin request " + head.method + " " + head.path + " refused: " + *why);
+      return refuse(json_response(403, {{"error", *why}}));
+    }
+    const AdminEndpoint* endpoint = nullptr;
+    for (const auto& e : kAdminEndpoints) {
+      if (e.path == head.path && (!e.needs_imds || imds)) {
+        endpoint = &e;
+      }
+    }
+    if (endpoint == nullptr) {
+      return refuse(json_response(404, {{"error", "unknown admin endpoint " + head.path},
+                                        {"endpoints", {"/_fogbank/health", "/_fogbank/reset", "/_fogbank/request-log",
+                                                       "/_fogbank/clock"}}}));
+    }
+    if (!method_listed(endpoint->allow, head.method)) {
+      auto r = json_response(405, {{"error", head.method + " is not allowed on " + head.path + "; use " +
+                                                 std::string(endpoint->allow)}});
+      r.headers.set("Allow", std::string(endpoint->allow));
+      return refuse(std::move(r));
+    }
     ex.sink = std::make_unique<SmallBodySink>([this, head = std::move(head), info](std::string body) {
-      info->operation = head.path.substr(10);
-      auto r = admin_response(head, body);
+      Response r;
+      try {
+        r = admin_response(head, body);
+      } catch (const std::exception& e) {
+        log::error("admin request " + head.path + " failed: " + e.what());
+        r = json_response(500, {{"error", std::string("internal error: ") + e.what()}});
+      }
       protocol::add_request_id_headers(r, protocol::WireProtocol::kJson10, info->request_id);
       return r;
     });
@@ -337,9 +475,6 @@ struct App::Impl final : RequestHandler {
                                  {"data_dir", data_dir}});
     }
     if (p == "/_fogbank/reset") {
-      if (head.method != "POST") {
-        return json_response(405, {{"error", "use POST /_fogbank/reset"}});
-      }
       auto st = store->wipe_all();
       if (!st.is_ok()) {
         return json_response(500, {{"error", st.message()}});
@@ -360,8 +495,11 @@ struct App::Impl final : RequestHandler {
     if (p == "/_fogbank/request-log") {
       if (head.method == "POST" || head.method == "PUT") {
         auto j = nlohmann::json::parse(body.empty() ? "{}" : body, nullptr, false);
+        if (!j.is_object() || (j.contains("enabled") && !j["enabled"].is_boolean())) {
+          return json_response(400, {{"error", "want {\"enabled\": true|false} (or an empty body to toggle)"}});
+        }
         bool enabled = !access_log.load();
-        if (j.is_object() && j.contains("enabled") && j["enabled"].is_boolean()) {
+        if (j.contains("enabled")) {
           enabled = j["enabled"].get<bool>();
         } else if (head.query.find("enabled=false") != std::string::npos) {
           enabled = false;
@@ -380,15 +518,17 @@ struct App::Impl final : RequestHandler {
         imds->clear_events();
         return json_response(200, {{"cleared", true}});
       }
-      if (head.method != "POST") {
-        return json_response(405, {{"error", "POST or DELETE /_fogbank/imds/events"}});
-      }
       auto j = nlohmann::json::parse(body.empty() ? "{}" : body, nullptr, false);
-      if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string()) {
-        return json_response(400, {{"error", "want {\"kind\": \"spot-interruption|rebalance|maintenance|lifecycle\", \"value\": ..., \"delay_seconds\": n}"}});
+      const bool bad_value = j.is_object() && j.contains("value") && !j["value"].is_string();
+      const bool bad_delay = j.is_object() && j.contains("delay_seconds") &&
+                             (!j["delay_seconds"].is_number() || !(j["delay_seconds"].get<double>() >= 0) ||
+                              j["delay_seconds"].get<double>() > kMaxEventDelaySeconds);
+      if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string() || bad_value || bad_delay) {
+        return json_response(400, {{"error", "want {\"kind\": \"spot-interruption|rebalance|maintenance|lifecycle\", \"value\": \"...\", \"delay_seconds\": n (0 to 10 years)}"}});
       }
-      std::int64_t delay = j.value("delay_seconds", std::int64_t{0});
-      if (!imds->trigger_event(j["kind"].get<std::string>(), j.value("value", std::string()), delay)) {
+      const auto delay = j.contains("delay_seconds") ? static_cast<std::int64_t>(j["delay_seconds"].get<double>()) : 0;
+      const std::string value = j.contains("value") ? j["value"].get<std::string>() : std::string();
+      if (!imds->trigger_event(j["kind"].get<std::string>(), value, delay)) {
         return json_response(400, {{"error", "unknown event kind " + j["kind"].get<std::string>()}});
       }
       return json_response(200, {{"scheduled", j["kind"]}, {"delay_seconds", delay}});

@@ -20,6 +20,7 @@ std::optional<int> parse_config(int argc, char** argv, Config& c) {
   app.set_version_flag("--version", FOGBANK_VERSION);
   std::uint32_t idle = static_cast<std::uint32_t>(c.idle_timeout.count());
   std::uint32_t read = static_cast<std::uint32_t>(c.read_timeout.count());
+  std::uint32_t rate_window = static_cast<std::uint32_t>(c.min_body_rate_window.count());
 
   app.add_option("--host", c.host, "Address the API listens on")->envname("FOGBANK_HOST")->capture_default_str();
   app.add_option("--port", c.port, "API port: every service, HTTP and HTTPS on the same port (0 = any free port)")
@@ -67,6 +68,20 @@ std::optional<int> parse_config(int argc, char** argv, Config& c) {
       ->envname("FOGBANK_IDLE_TIMEOUT")->capture_default_str();
   app.add_option("--read-timeout", read, "Seconds a body read or response write may stall")
       ->envname("FOGBANK_READ_TIMEOUT")->capture_default_str();
+  app.add_option("--allowed-hosts", c.allowed_hosts,
+                 "Host header names to serve besides localhost, *.localhost, IP addresses, --host and "
+                 "*.amazonaws.com (comma list; each admits its subdomains; '*' admits any: turns off "
+                 "the DNS-rebinding protection)")
+      ->envname("FOGBANK_ALLOWED_HOSTS")->delimiter(',');
+  app.add_option("--max-connections", c.max_connections,
+                 "Open connections at once; more are accepted and closed at once (0 = unlimited)")
+      ->envname("FOGBANK_MAX_CONNECTIONS")->capture_default_str();
+  app.add_option("--min-body-rate", c.min_body_rate,
+                 "Bytes per second a request body must average over --min-body-rate-window; a slower "
+                 "one is cut off with RequestTimeout (0 = off)")
+      ->envname("FOGBANK_MIN_BODY_RATE")->capture_default_str();
+  app.add_option("--min-body-rate-window", rate_window, "Seconds over which --min-body-rate is averaged")
+      ->envname("FOGBANK_MIN_BODY_RATE_WINDOW")->check(CLI::Range(1u, 86400u))->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -74,6 +89,7 @@ std::optional<int> parse_config(int argc, char** argv, Config& c) {
   }
   c.idle_timeout = std::chrono::seconds(idle);
   c.read_timeout = std::chrono::seconds(read);
+  c.min_body_rate_window = std::chrono::seconds(rate_window);
   if (auto cfg = app.get_config_ptr(); cfg && !cfg->empty()) {
     c.config_file = cfg->as<std::string>();
   }

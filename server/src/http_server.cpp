@@ -87,32 +87,68 @@ struct DeferredWait {
   bool done = false;  // strand only
 };
 
-// Read timeout for a streamed request body without a timer per read: Beast's stream timeouts
-// re-arm a timer (a timerfd syscall) on every read, which cost as much as the reads themselves
-// on large uploads. Instead one timer per body fires every read_timeout and closes the
-// connection if no byte arrived since the previous check.
+// Read timeout and minimum rate of a request body without a timer per read: Beast's stream
+// timeouts re-arm a timer (a timerfd syscall) on every read, which cost as much as the reads
+// themselves on large uploads. Instead one timer per body ticks and closes the connection if no
+// byte arrived for read_timeout, or if the body averaged less than min_rate over a window: a
+// client trickling a byte now and then never stalls, yet would hold its connection forever.
 struct BodyWatch {
   explicit BodyWatch(const net::any_io_executor& ex) : timer(ex) {}
   net::steady_timer timer;
-  std::uint64_t progress = 0;  // bytes received so far
-  std::uint64_t seen = 0;      // progress at the previous check
+  std::uint64_t progress = 0;  // body bytes received so far
+  std::uint64_t seen = 0;      // progress when it last moved, as seen by a tick
+  std::optional<std::uint64_t> total;  // the body's length, when it is known
+  std::chrono::steady_clock::time_point last_advance;
+  std::chrono::steady_clock::time_point window_start;
+  std::uint64_t window_start_progress = 0;
   bool done = false;
+  bool too_slow = false;  // cut off by the rate check: the client gets RequestTimeout
 };
 
-void watch_body(const std::shared_ptr<BodyWatch>& watch, beast::tcp_stream& lowest,
-                std::chrono::seconds period) {
-  watch->timer.expires_after(period);
-  watch->timer.async_wait([watch, &lowest, period](beast::error_code ec) {
+struct BodyLimits {
+  std::chrono::seconds read_timeout;
+  std::uint64_t min_rate;  // bytes/s, 0 = off
+  std::chrono::seconds window;
+};
+
+void arm_watch(const std::shared_ptr<BodyWatch>& watch, beast::tcp_stream& lowest, BodyLimits limits,
+               std::chrono::seconds tick) {
+  watch->timer.expires_after(tick);
+  watch->timer.async_wait([watch, &lowest, limits, tick](beast::error_code ec) {
     if (ec || watch->done) {
       return;  // the body ended first; `lowest` may be gone, so it is not touched
     }
-    if (watch->progress == watch->seen) {
-      lowest.cancel();  // stalled for a whole period: the pending read fails
+    const auto now = std::chrono::steady_clock::now();
+    if (watch->progress != watch->seen) {
+      watch->seen = watch->progress;
+      watch->last_advance = now;
+    } else if (now - watch->last_advance >= limits.read_timeout) {
+      lowest.cancel();  // stalled for a whole read_timeout: the pending read fails
       return;
     }
-    watch->seen = watch->progress;
-    watch_body(watch, lowest, period);
+    if (limits.min_rate > 0 && now - watch->window_start >= limits.window) {
+      const double seconds = std::chrono::duration<double>(now - watch->window_start).count();
+      auto wanted = static_cast<std::uint64_t>(static_cast<double>(limits.min_rate) * seconds);
+      if (watch->total) {
+        // The tail of a body may be shorter than a window's worth: it must merely arrive in time.
+        wanted = std::min(wanted, *watch->total - watch->window_start_progress);
+      }
+      if (watch->progress - watch->window_start_progress < wanted) {
+        watch->too_slow = true;
+        lowest.cancel();
+        return;
+      }
+      watch->window_start = now;
+      watch->window_start_progress = watch->progress;
+    }
+    arm_watch(watch, lowest, limits, tick);
   });
+}
+
+void watch_body(const std::shared_ptr<BodyWatch>& watch, beast::tcp_stream& lowest, BodyLimits limits) {
+  watch->last_advance = watch->window_start = std::chrono::steady_clock::now();
+  const auto tick = limits.min_rate > 0 ? std::min(limits.read_timeout, limits.window) : limits.read_timeout;
+  arm_watch(watch, lowest, limits, std::max(tick, std::chrono::seconds(1)));
 }
 
 }  // namespace
@@ -159,7 +195,27 @@ struct HttpServer::Impl {
     }
   }
 
+  ~Impl() {
+    // Sessions still open after stop()'s deadline are destroyed with their io_context, and their
+    // clean-up touches `sessions`: the contexts go first, while everything else is still there.
+    keep_running.clear();
+    signals.reset();
+    acceptors.clear();
+    contexts.clear();
+  }
+
+  static bool out_of_descriptors(const beast::error_code& ec) {
+    if (ec.category() != boost::system::system_category()) {
+      return false;
+    }
+    const int v = ec.value();
+    return v == EMFILE || v == ENFILE || v == ENOBUFS || v == ENOMEM;
+  }
+
   net::awaitable<void> accept_loop(tcp::acceptor& acceptor, RequestHandler& handler, bool tls) {
+    net::steady_timer backoff(co_await net::this_coro::executor);
+    bool starved = false;  // logged once per episode, not once per retry
+    std::uint64_t refused = 0;
     for (;;) {
       // Round-robin over the contexts; a one-thread context is an implicit strand.
       net::any_io_executor strand = contexts[next_context++ % contexts.size()]->get_executor();
@@ -168,8 +224,33 @@ struct HttpServer::Impl {
         if (ec == net::error::operation_aborted || stopping) {
           co_return;
         }
-        continue;  // EMFILE and friends: keep accepting
+        if (out_of_descriptors(ec)) {
+          // The connection stays in the backlog, so accepting again at once fails again at once:
+          // a core spins and nothing else (health included) gets served. A pause lets closing
+          // connections give their descriptors back.
+          if (!starved) {
+            log::warn("cannot accept connections: " + ec.message() + " (raise the open files limit, " +
+                      "or lower --max-connections); retrying every 100 ms");
+            starved = true;
+          }
+          backoff.expires_after(std::chrono::milliseconds(100));
+          co_await backoff.async_wait(use_nothrow);
+        }
+        continue;  // ECONNABORTED and friends concern that one connection only
       }
+      starved = false;
+      if (options.max_connections != 0 && active.load() >= static_cast<int>(options.max_connections)) {
+        // Closed as accepted rather than left in the backlog: the client learns at once, and
+        // the backlog cannot fill up with connections nobody will serve.
+        beast::error_code cec;
+        sock.close(cec);
+        if (refused++ % 1000 == 0) {
+          log::warn("--max-connections " + std::to_string(options.max_connections) +
+                    " reached: closing new connections (" + std::to_string(refused) + " so far)");
+        }
+        continue;
+      }
+      ++active;  // here, not in the session: a burst of accepts must see each other
       net::co_spawn(strand, connection(std::move(sock), handler, tls), [](std::exception_ptr e) {
         if (e) {
           try {
@@ -189,7 +270,21 @@ struct HttpServer::Impl {
       std::lock_guard lock(sessions_mutex);
       sessions.push_back(handle);
     }
-    ++active;
+    // Runs however the coroutine ends, an exception included: a session left counted as active
+    // made every later shutdown wait its full 5 s.
+    struct Unregister {
+      Impl& self;
+      std::shared_ptr<SessionHandle> handle;
+      ~Unregister() {
+        handle->alive = false;
+        handle->socket = nullptr;
+        {
+          std::lock_guard lock(self.sessions_mutex);
+          self.sessions.remove(handle);
+        }
+        --self.active;
+      }
+    } unregister{*this, handle};
     std::string remote;
     boost::system::error_code rec;
     auto ep = sock.remote_endpoint(rec);
@@ -230,14 +325,7 @@ struct HttpServer::Impl {
         stream.socket().shutdown(tcp::socket::shutdown_send, ec);
       }
     }
-  done:
-    handle->alive = false;
-    handle->socket = nullptr;
-    {
-      std::lock_guard lock(sessions_mutex);
-      sessions.remove(handle);
-    }
-    --active;
+  done:;
   }
 
   template <class Stream>
@@ -285,7 +373,15 @@ struct HttpServer::Impl {
                                                      : req.chunked();
       const bool expect_continue = beast::iequals(req[http::field::expect], "100-continue");
 
-      protocol::Exchange ex = handler.begin(std::move(head));
+      protocol::Exchange ex;
+      try {
+        ex = handler.begin(std::move(head));
+      } catch (const std::exception& e) {
+        // Handlers promise not to throw; if one does, this request fails, not the connection.
+        log::error(std::string("request failed before its body: ") + e.what());
+        ex = protocol::Exchange{};
+        ex.immediate = std::make_unique<Response>(simple(500, "InternalFailure", "The request could not be handled."));
+      }
       Response response;
       bool close = !keep_alive;
       if (ex.immediate) {
@@ -321,7 +417,8 @@ struct HttpServer::Impl {
           auto watch = std::make_shared<BodyWatch>(lowest.get_executor());
           lowest.expires_never();
           if (remaining > 0) {
-            watch_body(watch, lowest, options.read_timeout);
+            watch->total = remaining;
+            watch_body(watch, lowest, body_limits());
           }
           while (remaining > 0 && !ex.sink->failed()) {
             auto want = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, kIoChunk));
@@ -341,6 +438,12 @@ struct HttpServer::Impl {
                 failed = true;
                 break;
               }
+              if (watch->too_slow) {
+                response = too_slow(ex, remote);
+                close = true;
+                failed = true;
+                break;
+              }
               co_return;  // connection error or stall: nobody to answer
             }
           }
@@ -349,15 +452,27 @@ struct HttpServer::Impl {
         } else {
           http::request_parser<http::buffer_body> body_parser(std::move(head_parser));
           body_parser.body_limit(ex.body_limit);
+          // read_some, not read: a read returns only once the piece is full, so a trickled body
+          // would show the watch no progress.
+          auto watch = std::make_shared<BodyWatch>(lowest.get_executor());
+          lowest.expires_never();
+          watch_body(watch, lowest, body_limits());
+          struct EndWatch {
+            std::shared_ptr<BodyWatch> w;
+            ~EndWatch() {
+              w->done = true;
+              w->timer.cancel();
+            }
+          } end_watch{watch};
           while (!body_parser.is_done()) {
             body_parser.get().body().data = io.get();
             body_parser.get().body().size = kIoChunk;
-            lowest.expires_after(options.read_timeout);
-            auto [rec, rn] = co_await http::async_read(stream, buffer, body_parser, use_nothrow);
+            auto [rec, rn] = co_await http::async_read_some(stream, buffer, body_parser, use_nothrow);
             if (rec == http::error::need_buffer) {
               rec = {};
             }
             std::size_t got = kIoChunk - body_parser.get().body().size;
+            watch->progress += got;
             if (got > 0 && !rec) {
               ex.sink->write(std::string_view(io.get(), got));
               if (ex.sink->failed()) {
@@ -378,12 +493,17 @@ struct HttpServer::Impl {
                 close = true;
                 break;
               }
+              if (watch->too_slow) {
+                response = too_slow(ex, remote);
+                close = true;
+                break;
+              }
               co_return;  // connection error or timeout: nobody to answer
             }
           }
         }
         if (!failed) {
-          response = ex.sink->finish();
+          response = finish_body(*ex.sink, ex);
           if (response.pending) {
             response = co_await wait_deferred(std::move(response.pending), handle);
           }
@@ -489,6 +609,26 @@ struct HttpServer::Impl {
   }
   static Response incomplete_body(const protocol::Exchange& ex) {
     return request_error(ex, 400, "IncompleteBody", "The request body terminated unexpectedly");
+  }
+  Response too_slow(const protocol::Exchange& ex, const std::string& remote) const {
+    log::warn("request body from " + remote + " slower than " + std::to_string(options.min_body_rate) +
+              " bytes/s over " + std::to_string(options.min_body_rate_window.count()) + " s: cut off");
+    return request_error(ex, 400, "RequestTimeout",
+                         "Your socket connection to the server was not read from or written to within the "
+                         "timeout period. Idle connections will be closed.");
+  }
+  [[nodiscard]] BodyLimits body_limits() const {
+    return {options.read_timeout, options.min_body_rate, options.min_body_rate_window};
+  }
+  /// finish() promises not to throw; if it does anyway, the request fails with a 500 in its own
+  /// protocol and the connection lives on.
+  static Response finish_body(protocol::BodySink& sink, const protocol::Exchange& ex) {
+    try {
+      return sink.finish();
+    } catch (const std::exception& e) {
+      log::error(std::string("request failed: ") + e.what());
+      return request_error(ex, 500, "InternalFailure", "The request could not be handled.");
+    }
   }
 
   template <class Stream>

@@ -31,6 +31,13 @@ struct ServerOptions {
   std::uint32_t header_limit_bytes = 64 * 1024;
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds read_timeout{60};
+  /// Connections open at once over every listener; beyond it new ones are closed as accepted.
+  /// 0 = unlimited.
+  std::uint32_t max_connections = 10000;
+  /// A request body slower than this (bytes/s, averaged over each window) is cut off with
+  /// RequestTimeout: read_timeout alone never ends a body trickled a byte at a time. 0 = off.
+  std::uint64_t min_body_rate = 1024;
+  std::chrono::seconds min_body_rate_window{60};
   std::optional<TlsFiles> tls;        ///< HTTPS on the API port when set
   std::atomic<bool>* access_log = nullptr;
   /// Required: deferred responses (long polls) end at deadlines on its Clock, through its timers.

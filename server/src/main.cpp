@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <exception>
 #include <iostream>
 
@@ -5,6 +7,12 @@
 #include "fogbank/server/config.hpp"
 
 int main(int argc, char** argv) {
+  // Everything fogbank writes is private to its user: the RocksDB files hold the secret keys of
+  // issued temporary credentials, and the TLS directory the CA's private key. RocksDB creates its
+  // files with the process umask (usually 022: world-readable), so the umask is set before any
+  // file exists rather than fixing modes afterwards, which would leave a window and miss files
+  // created later (new SSTs, WAL segments).
+  ::umask(077);
   fogbank::server::Config config;
   if (auto code = fogbank::server::parse_config(argc, argv, config)) {
     return *code;

@@ -65,6 +65,7 @@ _sanitize_aws_env()
 
 _LISTEN_RE = re.compile(r"listening on http://(?P<host>[^\s:]+|\[[^\]]+\]):(?P<port>\d+)")
 _CA_RE = re.compile(r"CA (?P<ca>\S+\.pem)")
+_IMDS_RE = re.compile(r"instance metadata service on http://(?P<host>[^\s:]+|\[[^\]]+\]):(?P<port>\d+)")
 
 
 def fogbank_bin() -> str:
@@ -82,8 +83,14 @@ class FogbankServer:
     """One fogbank process. ``start()`` may be called again after ``stop()``/``kill()``
     to restart on the same data dir (the port changes: fogbank is started with --port 0)."""
 
-    def __init__(self, extra_args=None, data_dir=None, ephemeral=False, io_threads=2, env=None):
+    def __init__(self, extra_args=None, data_dir=None, ephemeral=False, io_threads=2, env=None,
+                 imds_address="off", preexec_fn=None):
+        """`imds_address` "127.0.0.1:0" runs the IMDS listener too (its port: ``imds_port``);
+        `preexec_fn` runs in the child before exec (resource limits, umask)."""
         self.bin = fogbank_bin()
+        self.imds_address = imds_address
+        self.imds_port: int | None = None
+        self.preexec_fn = preexec_fn
         self.extra_args = list(extra_args or [])
         self.env = dict(env or {})  # added to fogbank's environment (FOGBANK_* included)
         self.ephemeral = ephemeral
@@ -100,6 +107,7 @@ class FogbankServer:
         self._cond = threading.Condition(self._lock)
         self._reader: threading.Thread | None = None
         self.returncode: int | None = None
+        self._death_reported = False
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, extra_args=None, timeout=15.0, wait_ready=True):
@@ -110,7 +118,7 @@ class FogbankServer:
             raise RuntimeError("fogbank already running")
         if extra_args is not None:
             self.extra_args = list(extra_args)
-        args = [self.bin, "--host", "127.0.0.1", "--port", "0", "--imds-address", "off",
+        args = [self.bin, "--host", "127.0.0.1", "--port", "0", "--imds-address", self.imds_address,
                 "--io-threads", str(self.io_threads)]
         if self.ephemeral:
             args.append("--ephemeral")
@@ -123,14 +131,18 @@ class FogbankServer:
             self.run_lines = []
         self.port = None
         self.returncode = None
+        self._death_reported = False
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, env=env)
+                                     stderr=subprocess.PIPE, env=env, preexec_fn=self.preexec_fn)
         self._reader = threading.Thread(target=self._read_stderr, args=(self.proc,), daemon=True)
         self._reader.start()
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
                 for line in self.run_lines:
+                    mi = _IMDS_RE.search(line)
+                    if mi:
+                        self.imds_port = int(mi.group("port"))
                     m = _LISTEN_RE.search(line)
                     if m:
                         self.port = int(m.group("port"))
@@ -218,14 +230,48 @@ class FogbankServer:
                 self.kill9()
         return self.start(extra_args)
 
-    def close(self):
-        """Stops the process (kill if needed) and removes the data dir the harness created."""
-        if self.proc is not None and self.proc.poll() is None:
+    def exit_status(self) -> str:
+        """How the process ended ("running", "exit code 3", "killed by SIGSEGV")."""
+        if self.proc is None:
+            return "not started"
+        rc = self.proc.poll()
+        if rc is None:
+            return "running"
+        if rc < 0:
             try:
-                self.terminate(signal.SIGTERM, 5)
-            except Exception:
-                self.proc.kill()
-                self.proc.wait()
+                return f"killed by {signal.Signals(-rc).name}"
+            except ValueError:
+                return f"killed by signal {-rc}"
+        return f"exit code {rc}"
+
+    def diagnostics(self, why, lines=40) -> str:
+        """A report for a failed test or a dead server: status and the tail of this run's stderr,
+        so a crash shows as a crash rather than as "connection refused" in some later test."""
+        if self._reader is not None and self.proc is not None and self.proc.poll() is not None:
+            self._reader.join(2)  # the last lines of a dead process are the interesting ones
+        with self._lock:
+            tail = list(self.run_lines[-lines:])
+        bar = "-" * 70
+        return (f"\n{bar}\nfogbank ({self.bin}, port {self.port}): {why}; process {self.exit_status()}\n"
+                f"last {len(tail)} stderr lines:\n" + "\n".join("  " + line for line in tail) + f"\n{bar}\n")
+
+    def close(self):
+        """Stops the process (kill if needed) and removes the data dir the harness created. If the
+        process had died by itself with a failure, or fails to shut down cleanly, says so."""
+        if self.proc is not None:
+            died = self.proc.poll()
+            if died is not None and died != 0 and not self._death_reported:
+                sys.stderr.write(self.diagnostics("the server had died"))
+                self._death_reported = True
+            elif died is None:
+                try:
+                    rc = self.terminate(signal.SIGTERM, 5)
+                    if rc != 0:
+                        sys.stderr.write(self.diagnostics("the server failed on SIGTERM"))
+                except Exception:
+                    self.proc.kill()
+                    self.proc.wait()
+                    sys.stderr.write(self.diagnostics("the server did not stop on SIGTERM within 5 s"))
         if self._own_dir and self.data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -632,13 +678,14 @@ class FogbankTestCase(unittest.TestCase):
     """Starts one fogbank per TestCase class. Override `server_args` (list of CLI flags)."""
 
     server_args: list[str] = []
+    server_kwargs: dict = {}  # more FogbankServer arguments (imds_address, env, ...)
     ephemeral = False
     server: FogbankServer
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = FogbankServer(cls.server_args, ephemeral=cls.ephemeral)
+        cls.server = FogbankServer(cls.server_args, ephemeral=cls.ephemeral, **cls.server_kwargs)
         try:
             cls.server.start()
         except Exception:
@@ -649,6 +696,30 @@ class FogbankTestCase(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.close()
         super().tearDownClass()
+
+    def run(self, result=None):
+        """Runs the test; when it failed, or the server is found dead afterwards, prints the
+        server's exit status and stderr tail next to unittest's report."""
+        if result is None:
+            result = self.defaultTestResult()
+            result.startTestRun()
+            try:
+                return self.run(result)
+            finally:
+                result.stopTestRun()
+        before = len(result.failures) + len(result.errors)
+        outcome = super().run(result)
+        server = getattr(type(self), "server", None)
+        if isinstance(server, FogbankServer) and server.proc is not None:
+            failed = len(result.failures) + len(result.errors) > before
+            dead = not server.alive() and server.returncode is None  # not stopped by the test
+            if dead:
+                if not server._death_reported:  # once: every later test fails the same way
+                    server._death_reported = True
+                    sys.stderr.write(server.diagnostics(f"found dead after {self.id()}"))
+            elif failed:
+                sys.stderr.write(server.diagnostics(f"{self.id()} failed"))
+        return outcome
 
     # convenience assertions
     def assertClientError(self, exc_ctx, code, status):

@@ -661,5 +661,67 @@ class EphemeralTest(unittest.TestCase):
             server.close()
 
 
+class DataDirPermissionsTest(unittest.TestCase):
+    def test_private_whatever_the_umask(self):
+        # The database holds the secret keys of issued credentials: nobody but the owner may
+        # read it, even when fogbank is started with the usual umask 022.
+        parent = tempfile.mkdtemp(prefix="fogbank-e2e-perm-")
+        os.chmod(parent, 0o755)
+        data_dir = os.path.join(parent, "data")
+        server = fh.FogbankServer(data_dir=data_dir, preexec_fn=lambda: os.umask(0o022))
+        try:
+            server.start()
+            sts = server.client("sts")
+            creds = sts.get_session_token()["Credentials"]
+            self.assertTrue(creds["SecretAccessKey"])
+            s3 = server.client("s3")
+            s3.create_bucket(Bucket="perm-bucket")
+            s3.put_object(Bucket="perm-bucket", Key="k", Body=b"x" * 100000)
+            self.assertEqual(server.stop(), 0)
+            self.assertEqual(os.stat(data_dir).st_mode & 0o777, 0o700)
+            loose = []
+            for root, dirs, files in os.walk(data_dir):
+                for name in dirs + files:
+                    path = os.path.join(root, name)
+                    mode = os.lstat(path).st_mode & 0o777
+                    if mode & 0o077:
+                        loose.append(f"{oct(mode)} {os.path.relpath(path, data_dir)}")
+            self.assertTrue(any(n.endswith(".log") or n.startswith("MANIFEST")
+                                for _, _, fs in os.walk(data_dir) for n in fs), "no database files found")
+            self.assertEqual(loose, [], "files readable by others")
+        finally:
+            server.close()
+            shutil.rmtree(parent, ignore_errors=True)
+
+
+class HarnessDiagnosticsTest(unittest.TestCase):
+    def test_failing_test_shows_the_servers_stderr_and_exit(self):
+        # A server that died must show up as a crash with its last words, not as "connection
+        # refused" in whatever test ran next.
+        here = os.path.dirname(os.path.abspath(__file__))
+        with tempfile.TemporaryDirectory() as tmp:
+            module = os.path.join(tmp, "test_dies.py")
+            with open(module, "w") as f:
+                f.write(
+                    "import os, signal, sys, unittest\n"
+                    f"sys.path.insert(0, {here!r})\n"
+                    "import fogbank_harness as fh\n"
+                    "class Dies(fh.FogbankTestCase):\n"
+                    "    def test_a_crash(self):\n"
+                    "        os.kill(self.server.proc.pid, signal.SIGKILL)\n"
+                    "        self.server.proc.wait()\n"
+                    "        self.server.admin('/_fogbank/health')\n"
+                    "    def test_b_plain_failure(self):\n"
+                    "        self.fail('on purpose')\n"
+                    "unittest.main()\n")
+            env = dict(os.environ, FOGBANK_BIN=fh.fogbank_bin(), PYTHONDONTWRITEBYTECODE="1")
+            out = subprocess.run([sys.executable, module], capture_output=True, text=True, env=env, timeout=60)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("killed by SIGKILL", out.stderr)
+        self.assertIn("found dead after", out.stderr)
+        self.assertIn("listening on", out.stderr)  # the tail of the server's own log
+        self.assertEqual(out.stderr.count("killed by SIGKILL"), 1, out.stderr)  # reported once
+
+
 if __name__ == "__main__":
     fh.main()

@@ -34,6 +34,11 @@ struct Config {
   std::uint32_t header_limit_bytes = 64 * 1024;
   std::chrono::seconds idle_timeout{60};  ///< keep-alive idle and header read limit
   std::chrono::seconds read_timeout{60};  ///< between body reads / writes
+  /// Host header names served besides the local ones (each with its subdomains); "*": any.
+  std::vector<std::string> allowed_hosts;
+  std::uint32_t max_connections = 10000;  ///< open connections at once; 0 = unlimited
+  std::uint64_t min_body_rate = 1024;     ///< bytes/s a request body must average; 0 = off
+  std::chrono::seconds min_body_rate_window{60};  ///< over windows this long
 };
 
 /// Parses argv (with env and config file). Returns the exit code to use when the program should
