@@ -8,7 +8,11 @@ if(FOGBANK_SANITIZE)
   set(_san -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   # GCC 12 reports maybe-uninitialized false positives in libstdc++ (std::regex, std::function)
   # under the sanitizers' instrumentation; the plain build keeps the warning.
-  target_compile_options(fogbank_flags INTERFACE -O1 -Wno-maybe-uninitialized)
+  target_compile_options(fogbank_flags INTERFACE -O1)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # Clang has no such warning and would warn about the unknown option instead.
+    target_compile_options(fogbank_flags INTERFACE -Wno-maybe-uninitialized)
+  endif()
   target_compile_options(fogbank_flags INTERFACE ${_san})
   target_link_options(fogbank_flags INTERFACE ${_san})
 endif()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Command 2: install what is missing, build with AddressSanitizer + UBSan, run every test
 # (GoogleTest unit tests and the end-to-end tests that drive a real fogbank with boto3 and the
-# AWS CLI) through CTest.
+# AWS CLI) through CTest, after a short run of every fuzzing target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -19,4 +19,8 @@ cmake --build build-test -j "$jobs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Fuzzing smoke run: every libFuzzer target (fuzz/, clang) replays its regression inputs and
+# fuzzes for FOGBANK_FUZZ_SECONDS (default 30) each; any crash fails the run. Long runs:
+# scripts/fuzz.sh TARGET SECONDS.
+scripts/fuzz.sh --smoke "${FOGBANK_FUZZ_SECONDS:-30}"
 ctest --test-dir build-test --output-on-failure -j "$jobs" --timeout 900

@@ -183,31 +183,37 @@ bool decode_with(std::string_view data, F&& fill) {
 
 }  // namespace
 
+namespace {
+
+/// Records hold client text (metadata and header values) that HTTP lets be any bytes, while JSON
+/// text must be UTF-8: bytes that are not are stored as U+FFFD instead of failing the write.
+std::string dump_record(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace
+
 std::string encode(const BucketRecord& r) {
   json j{{"name", r.name}, {"account", r.account}, {"region", r.region}, {"created", r.created_ms}};
   if (r.tags) {
     j["tags"] = pairs_to_json(*r.tags);
   }
-  return j.dump();
+  return dump_record(j);
 }
 
 std::string encode(const ObjectRecord& r) {
   if (auto fast = encode_ascii_object(r)) {
     return std::move(*fast);
   }
-  return object_to_json(r).dump();
+  return dump_record(object_to_json(r));
 }
 
 std::string encode(const UploadRecord& r) {
-  return json{{"b", r.bucket}, {"k", r.key}, {"id", r.upload_id}, {"i", r.initiated_ms},
-              {"o", object_to_json(r.object)}}
-      .dump();
+  return dump_record(json{{"b", r.bucket}, {"k", r.key}, {"id", r.upload_id}, {"i", r.initiated_ms},
+                          {"o", object_to_json(r.object)}});
 }
 
 std::string encode(const PartRecord& r) {
-  return json{{"n", r.number}, {"s", r.size}, {"e", r.etag}, {"m", r.modified_ms},
-              {"b", r.blob},   {"k", r.checksum}, {"a", r.checksum_algorithm}}
-      .dump();
+  return dump_record(json{{"n", r.number}, {"s", r.size}, {"e", r.etag}, {"m", r.modified_ms},
+                          {"b", r.blob}, {"k", r.checksum}, {"a", r.checksum_algorithm}});
 }
 
 bool decode(std::string_view data, BucketRecord& r) {

@@ -78,5 +78,18 @@ TEST(ObjectRecordCodec, UnicodeTakesTheGeneralPath) {
   expect_same(r, back);
 }
 
+TEST(ObjectRecordCodec, BytesThatAreNotUtf8AreReplacedNotFatal) {
+  // A browser POST's Content-Type of "\xff" used to throw from the JSON encoder: a 500 (fuzz).
+  ObjectRecord r = sample();
+  r.headers.emplace_back("Content-Type", "\xff");
+  r.metadata.emplace_back("m", "a\xc3");
+  std::string text;
+  ASSERT_NO_THROW(text = encode(r));
+  ObjectRecord back;
+  ASSERT_TRUE(decode(text, back));
+  EXPECT_EQ(back.headers.back().second, "\xef\xbf\xbd");
+  EXPECT_EQ(back.metadata.back().second, "a\xef\xbf\xbd");
+}
+
 }  // namespace
 }  // namespace fogbank::s3
