@@ -16,6 +16,18 @@ if(FOGBANK_SANITIZE)
   target_compile_options(fogbank_flags INTERFACE ${_san})
   target_link_options(fogbank_flags INTERFACE ${_san})
 endif()
+if(FOGBANK_TSAN)
+  if(FOGBANK_SANITIZE)
+    message(FATAL_ERROR "FOGBANK_TSAN and FOGBANK_SANITIZE exclude each other")
+  endif()
+  set(_tsan -fsanitize=thread -fno-omit-frame-pointer)
+  target_compile_options(fogbank_flags INTERFACE -O1 ${_tsan})
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # GCC warns that TSan does not instrument std::atomic_thread_fence; fogbank uses none.
+    target_compile_options(fogbank_flags INTERFACE -Wno-maybe-uninitialized -Wno-tsan)
+  endif()
+  target_link_options(fogbank_flags INTERFACE ${_tsan})
+endif()
 
 # fogbank_layer(NAME DIR) declares one library per layer from the sources under DIR/src.
 # Globbing (with CONFIGURE_DEPENDS) keeps "add a handler file" a one-file change.

@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh --smoke [SECONDS]     every target: replay fuzz/regressions/<target>/, then fuzz
 #                                         it for SECONDS (default 30); non-zero exit on any crash
 #   scripts/fuzz.sh --list                the target names
-# Environment: FUZZ_JOBS (build parallelism, default 2), FUZZ_BUILD_DIR (default build-fuzz).
+# Environment: FUZZ_JOBS (build parallelism, default 2), FUZZ_BUILD_DIR (default build-fuzz),
+# FUZZ_RUNS (stop after this many executions, e.g. 10000000, whichever of it and SECONDS comes first).
 # New corpus entries go to $FUZZ_BUILD_DIR/corpus/<target>/ (fuzz/corpus/ stays as committed);
 # crashing inputs to $FUZZ_BUILD_DIR/artifacts/<target>/.
 set -euo pipefail
@@ -98,7 +99,8 @@ run() {
   local status=0
   # -rss_limit_mb: 2 cores and shared memory; one target at a time, well below the machine's RAM.
   "$build/fuzz/fuzz_$t" "$work" "$root/fuzz/corpus/$t" -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts" >"$log" 2>&1 || status=$?
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
+    >"$log" 2>&1 || status=$?
   local execs rate
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)

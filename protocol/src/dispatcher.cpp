@@ -382,6 +382,11 @@ std::shared_ptr<Service> Dispatcher::route(const RequestHead& head, const sigv4:
     needs_body = true;
     return nullptr;
   }
+  for (const auto& s : services_) {
+    if (s->claims_unrouted(head)) {
+      return s;
+    }
+  }
   // REST-XML catch-all (S3): path-style and virtual-hosted buckets carry no other hint.
   for (const auto& s : services_) {
     if (s->protocol() == WireProtocol::kRestXml) {

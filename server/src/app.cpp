@@ -243,7 +243,7 @@ struct App::Impl final : RequestHandler {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   Impl(Config c, bool handle_signals)
-      : config(std::move(c)), host_policy(config.host, config.allowed_hosts) {
+      : config(std::move(c)), host_policy(config.host, config.allowed_hosts, config.allowed_origins) {
     imds_handler.hosts = &host_policy;
     if (!log::set_level(config.log_level)) {
       throw std::runtime_error("unknown log level '" + config.log_level + "'");
@@ -373,6 +373,17 @@ struct App::Impl final : RequestHandler {
     }
     if (is_admin) {
       return admin(std::move(head));
+    }
+    if (auto why = host_policy.api_cross_site_refusal(head.method, head.query, head.headers.get("origin"),
+                                                      head.headers.get("sec-fetch-site"))) {
+      log::warn("request " + head.method + " " + head.path + " refused: " + *why);
+      Exchange ex;
+      ex.info = std::make_shared<protocol::RequestInfo>();
+      ex.info->operation = "refused-cross-site";
+      ex.info->request_id = protocol::Dispatcher::new_request_id(protocol::WireProtocol::kQuery);
+      ex.immediate = std::make_unique<Response>(
+          dispatcher->error_for(head, protocol::AwsError("AccessDenied", 403, *why), ex.info->request_id));
+      return ex;
     }
     return dispatcher->begin(std::move(head));
   }

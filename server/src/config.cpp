@@ -73,6 +73,12 @@ std::optional<int> parse_config(int argc, char** argv, Config& c) {
                  "*.amazonaws.com (comma list; each admits its subdomains; '*' admits any: turns off "
                  "the DNS-rebinding protection)")
       ->envname("FOGBANK_ALLOWED_HOSTS")->delimiter(',');
+  app.add_option("--allowed-origins", c.allowed_origins,
+                 "Web pages besides local ones (localhost, *.localhost, loopback addresses, --host, "
+                 "--allowed-hosts) that may send requests that change state: origins such as "
+                 "http://app.test:8080 or host names (comma list; '*' admits any page; 'null' admits "
+                 "sandboxed and file: pages)")
+      ->envname("FOGBANK_ALLOWED_ORIGINS")->delimiter(',');
   app.add_option("--max-connections", c.max_connections,
                  "Open connections at once; more are accepted and closed at once (0 = unlimited)")
       ->envname("FOGBANK_MAX_CONNECTIONS")->capture_default_str();

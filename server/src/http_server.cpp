@@ -40,6 +40,14 @@ namespace {
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kIoChunk = 256 * 1024;
 constexpr std::size_t kHeadReadBytes = 16 * 1024;
+/// Scripts and forms still work in a sandboxed page; only its origin becomes opaque.
+constexpr const char* kNavigationSandbox = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads";
+
+/// Sec-Fetch-Dest values of a page the browser will render as a document.
+bool is_navigation(std::string_view dest) {
+  return dest == "document" || dest == "iframe" || dest == "frame" || dest == "embed" || dest == "object" ||
+         dest == "fencedframe";
+}
 
 /// The Date header, formatted once per second per thread (every response carries one). Real time,
 /// never the virtual clock: SDKs correct their signing clock from Date after a skew error, and the
@@ -372,6 +380,7 @@ struct HttpServer::Impl {
       const bool has_body = req.has_content_length() ? head_parser.content_length().value_or(0) > 0
                                                      : req.chunked();
       const bool expect_continue = beast::iequals(req[http::field::expect], "100-continue");
+      const bool navigation = is_navigation(req["sec-fetch-dest"]);
 
       protocol::Exchange ex;
       try {
@@ -514,6 +523,11 @@ struct HttpServer::Impl {
       }
       if (stopping) {
         close = true;
+      }
+      if (navigation && !response.headers.get("content-security-policy")) {
+        // A page opened from fogbank (an uploaded HTML object) would share fogbank's origin and
+        // could drive its admin API; sandboxed, it runs with an opaque origin ("null") instead.
+        response.headers.set("Content-Security-Policy", kNavigationSandbox);
       }
       bool written = co_await write_response(stream, response, method, req.version(), !close, io.get());
       log_access(method, target, ex.info.get(), response.status, started, remote);

@@ -106,7 +106,25 @@ std::optional<Authority> parse_authority(std::string_view text) {
   return a;
 }
 
-HostPolicy::HostPolicy(std::string_view listen_host, const std::vector<std::string>& allowed) {
+HostPolicy::HostPolicy(std::string_view listen_host, const std::vector<std::string>& allowed,
+                       const std::vector<std::string>& allowed_origins) {
+  for (const auto& e : allowed_origins) {
+    std::string_view rest = e;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto entry = trim(rest.substr(0, comma));
+      if (entry == "*") {
+        any_origin_ = true;
+      } else if (!entry.empty()) {
+        std::string o = lower(entry);
+        while (!o.empty() && o.back() == '/') {
+          o.pop_back();
+        }
+        origins_.push_back(std::move(o));
+      }
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
   auto add = [this](std::string_view entry) {
     entry = trim(entry);
     if (entry.empty()) {
@@ -213,6 +231,68 @@ std::optional<std::string> HostPolicy::cross_site_refusal(std::optional<std::str
   }
   if (site == "same-site") {
     return "same-site requests without this server's Origin may not use the admin API";
+  }
+  return std::nullopt;
+}
+
+bool HostPolicy::local_origin(std::string_view origin) const {
+  origin = trim(origin);
+  const std::string whole = lower(origin);
+  if (std::find(origins_.begin(), origins_.end(), whole) != origins_.end()) {
+    return true;  // listed as a whole origin ("http://app.test:8080", or "null")
+  }
+  std::string_view rest = whole;
+  if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else {
+    return false;
+  }
+  if (rest.find('/') != std::string_view::npos) {
+    return false;
+  }
+  auto a = parse_authority(rest);
+  if (!a) {
+    return false;
+  }
+  if (a->ip) {
+    in_addr v4{};
+    if (::inet_pton(AF_INET, a->host.c_str(), &v4) == 1) {
+      return (ntohl(v4.s_addr) >> 24) == 127;  // 127.0.0.0/8
+    }
+    return a->host == "::1";
+  }
+  if (is_or_under(a->host, "localhost")) {
+    return true;
+  }
+  auto under = [&](const std::string& n) { return is_or_under(a->host, n); };
+  return std::any_of(names_.begin(), names_.end(), under) || std::any_of(origins_.begin(), origins_.end(), under);
+}
+
+std::optional<std::string> HostPolicy::api_cross_site_refusal(std::string_view method, std::string_view query,
+                                                              std::optional<std::string_view> origin,
+                                                              std::optional<std::string_view> sec_fetch_site) const {
+  if (any_origin_ || method == "OPTIONS") {
+    return std::nullopt;  // preflights are answered by the service's CORS rules
+  }
+  if (method == "GET" || method == "HEAD") {
+    // Reads change nothing, except a Query-protocol call (?Action=DeleteQueue&X-Amz-Signature=...).
+    const bool query_action = query.starts_with("Action=") || query.find("&Action=") != std::string_view::npos;
+    if (!query_action) {
+      return std::nullopt;
+    }
+  }
+  const char* hint = " (start fogbank with --allowed-origins to let a page use it)";
+  if (origin) {
+    if (local_origin(*origin)) {
+      return std::nullopt;
+    }
+    return "fogbank refuses requests that can change state from the page at Origin '" + std::string(trim(*origin)) +
+           "': only local pages may send them" + hint;
+  }
+  if (sec_fetch_site && lower(trim(*sec_fetch_site)) == "cross-site") {
+    return std::string("fogbank refuses cross-site requests that can change state") + hint;
   }
   return std::nullopt;
 }

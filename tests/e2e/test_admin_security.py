@@ -14,6 +14,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import fogbank_harness as fh  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
 
 ATTACKER = "http://attacker.example"
 
@@ -252,6 +253,124 @@ class HostAllowListTest(fh.FogbankTestCase):
         self.assertEqual(st, 403, body)
         st, body, _ = request(self.server.imds_port, "GET", path)
         self.assertEqual(st, 200, body)
+
+
+def with_origin(client, origin=None, sec_fetch_site=None):
+    """Makes `client` send the headers a browser adds to a page's request (after signing: a page
+    could sign with the public default keys, but the browser sets these, not the page)."""
+    def add(request, **_):
+        if origin is not None:
+            request.headers["Origin"] = origin
+        if sec_fetch_site is not None:
+            request.headers["Sec-Fetch-Site"] = sec_fetch_site
+    client.meta.events.register("before-send", add)
+    return client
+
+
+def multipart(fields, file_field, data):
+    boundary = "----fogbank" + os.urandom(8).hex()
+    parts = []
+    for name, value in list(fields.items()) + [(file_field, data)]:
+        extra = '; filename="f.txt"' if name == file_field else ""
+        value = value if isinstance(value, bytes) else str(value).encode()
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"{extra}\r\n\r\n'.encode()
+                     + value + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+class ApiCrossSiteTest(fh.FogbankTestCase):
+    """The default keys are public, so a page could sign requests itself: requests that can change
+    state are refused when a browser says they come from a page that is not local."""
+
+    def test_signed_json_and_rest_calls_from_a_foreign_page_are_refused(self):
+        sqs = self.server.client("sqs")
+        url = sqs.create_queue(QueueName="xsite")["QueueUrl"]
+        evil = with_origin(self.server.client("sqs"), ATTACKER)
+        with self.assertRaises(ClientError) as cm:
+            evil.send_message(QueueUrl=url, MessageBody="from a web page")
+        self.assertClientError(cm, "AccessDenied", 403)
+        self.assertIn("--allowed-origins", cm.exception.response["Error"]["Message"])
+        for origin, site in (("null", None), (None, "cross-site")):
+            with self.assertRaises(ClientError) as cm:
+                with_origin(self.server.client("sqs"), origin, site).purge_queue(QueueUrl=url)
+            self.assertClientError(cm, "AccessDenied", 403)
+        # Nothing was sent; a local page (any port) and plain SDK calls are served.
+        self.assertEqual(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+                         ["Attributes"]["ApproximateNumberOfMessages"], "0")
+        with_origin(self.server.client("sqs"), "http://localhost:3000", "same-site").send_message(
+            QueueUrl=url, MessageBody="from the app under development")
+        s3 = self.server.client("s3")
+        bucket = fh.unique_bucket("xs")
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="k", Body=b"kept")
+        with self.assertRaises(ClientError) as cm:
+            with_origin(self.server.client("s3"), ATTACKER).delete_object(Bucket=bucket, Key="k")
+        self.assertClientError(cm, "AccessDenied", 403)
+        # Reads change nothing and are served to any page (<img src>, public objects).
+        got = with_origin(self.server.client("s3"), ATTACKER, "cross-site").get_object(Bucket=bucket, Key="k")
+        self.assertEqual(got["Body"].read(), b"kept")
+
+    def test_presigned_form_post_and_query_get_from_a_foreign_page(self):
+        s3 = self.server.client("s3", signature_version="s3v4")
+        bucket = fh.unique_bucket("xp")
+        s3.create_bucket(Bucket=bucket)
+        post = s3.generate_presigned_post(bucket, "upload.txt")
+        body, ctype = multipart(post["fields"], "file", b"planted")
+        path = "/" + bucket
+        st, parsed, _ = request(self.server.port, "POST", path, body,
+                                {"Content-Type": ctype, "Origin": ATTACKER, "Sec-Fetch-Site": "cross-site"})
+        self.assertEqual(st, 403, parsed)
+        self.assertEqual(fh.parse_error(parsed)[0], "AccessDenied")
+        self.assertNotIn("Contents", s3.list_objects_v2(Bucket=bucket))
+        st, parsed, _ = request(self.server.port, "POST", path, body,
+                                {"Content-Type": ctype, "Origin": f"http://127.0.0.1:{self.server.port}"})
+        self.assertEqual(st, 204, parsed)
+        # A presigned Query-protocol GET (?Action=...) is a call like any other.
+        url = self.server.client("sts").generate_presigned_url("get_caller_identity", HttpMethod="GET")
+        target = url.split(str(self.server.port), 1)[1]
+        st, parsed, _ = request(self.server.port, "GET", target, headers={"Origin": ATTACKER})
+        self.assertEqual(st, 403, parsed)
+        st, parsed, _ = request(self.server.port, "GET", target)
+        self.assertEqual(st, 200, parsed)
+
+    def test_pages_opened_from_fogbank_are_sandboxed(self):
+        s3 = self.server.client("s3")
+        bucket = fh.unique_bucket("sb")
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="page.html", Body=b"<script>fetch('/_fogbank/reset',{method:'POST'})</script>",
+                      ContentType="text/html")
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "page.html"})
+        target = url.split(str(self.server.port), 1)[1]
+        for dest in ("document", "iframe"):
+            st, _, headers = request(self.server.port, "GET", target, headers={"Sec-Fetch-Dest": dest})
+            self.assertEqual(st, 200)
+            self.assertTrue(headers.get("content-security-policy", "").startswith("sandbox"), headers)
+            self.assertNotIn("allow-same-origin", headers["content-security-policy"])
+        st, _, headers = request(self.server.port, "GET", target, headers={"Sec-Fetch-Dest": "image"})
+        self.assertEqual(st, 200)
+        self.assertNotIn("content-security-policy", headers)
+        st, _, headers = request(self.server.port, "GET", target)
+        self.assertNotIn("content-security-policy", headers)
+
+
+class AllowedOriginsFlagTest(unittest.TestCase):
+    def test_listed_origins_and_wildcard(self):
+        for args, env, page, allowed in ((["--allowed-origins", "http://app.test:8080"], None, "http://app.test:8080", True),
+                                         (["--allowed-origins", "http://app.test:8080"], None, "http://app.test:9999", False),
+                                         ([], {"FOGBANK_ALLOWED_ORIGINS": "app.test"}, "https://x.app.test", True),
+                                         (["--allowed-origins", "*"], None, ATTACKER, True)):
+            server = fh.FogbankServer(args, env=env).start()
+            try:
+                sqs = server.client("sqs")
+                url = sqs.create_queue(QueueName="q")["QueueUrl"]
+                page_client = with_origin(server.client("sqs"), page)
+                if allowed:
+                    page_client.send_message(QueueUrl=url, MessageBody="m")
+                else:
+                    with self.assertRaises(ClientError):
+                        page_client.send_message(QueueUrl=url, MessageBody="m")
+            finally:
+                server.close()
 
 
 class AllowedHostsFlagTest(unittest.TestCase):

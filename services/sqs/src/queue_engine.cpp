@@ -356,7 +356,7 @@ void QueueEngine::delete_queue(const QueueId& id) {
 QueueSummary QueueEngine::describe(const QueueId& id) {
   std::lock_guard lock(mutex_);
   Queue& q = require(id);
-  return {q.region, q.fifo, q.wait_seconds};
+  return {q.region, q.fifo, q.wait_seconds, q.content_based_dedup};
 }
 
 std::optional<QueueAccess> QueueEngine::access(const QueueId& id) {

@@ -71,6 +71,7 @@ struct QueueSummary {
   std::string region;
   bool fifo = false;
   std::int64_t wait_seconds = 0;
+  bool content_based_dedup = false;
 };
 
 class QueueEngine {

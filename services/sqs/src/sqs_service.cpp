@@ -5,6 +5,7 @@
 #include "fogbank/protocol/clock.hpp"
 #include "fogbank/protocol/modeled_service.hpp"
 #include "handlers.hpp"
+#include "message_sink_impl.hpp"
 #include "queue_engine.hpp"
 
 namespace fogbank::sqs {
@@ -130,20 +131,25 @@ class SqsService final : public protocol::ModeledService {
   std::shared_ptr<QueueEngine> engine_;
 };
 
-std::shared_ptr<protocol::Service> make(storage::Store& store, const protocol::Clock& clock) {
+Sqs make(storage::Store& store, const protocol::Clock& clock) {
   auto engine = std::make_shared<QueueEngine>(store, [&clock] { return clock.now_ms(); });
   engine->load();
-  return std::make_shared<SqsService>(std::move(engine), clock);
+  auto sink = make_message_sink(engine);
+  return {std::make_shared<SqsService>(std::move(engine), clock), std::move(sink)};
 }
 
 }  // namespace
 
+Sqs make_sqs(const protocol::Platform& platform) { return make(platform.store, platform.clock); }
+
+Sqs make_sqs(storage::Store& store, const protocol::Clock& clock) { return make(store, clock); }
+
 std::shared_ptr<protocol::Service> make_sqs_service(const protocol::Platform& platform) {
-  return make(platform.store, platform.clock);
+  return make(platform.store, platform.clock).service;
 }
 
 std::shared_ptr<protocol::Service> make_sqs_service(storage::Store& store, const protocol::Clock& clock) {
-  return make(store, clock);
+  return make(store, clock).service;
 }
 
 }  // namespace fogbank::sqs

@@ -91,5 +91,40 @@ TEST(HostPolicyTest, CrossSiteRule) {
   EXPECT_FALSE(p.cross_site_refusal("http://localhost:4566", "same-site", host, 4566));
 }
 
+TEST(HostPolicyTest, ServicesRefuseForeignPagesThatChangeState) {
+  HostPolicy p("127.0.0.1", {"devbox.lan"}, {"http://app.test:8080", "tools.example"});
+  const std::optional<std::string_view> none;
+  // SDKs and curl send no Origin; a page of the developer's own machine may call (any port).
+  EXPECT_FALSE(p.api_cross_site_refusal("POST", "", none, none));
+  for (std::string_view local : {"http://localhost:3000", "https://app.localhost", "http://127.0.0.1:5173",
+                                 "http://127.1.2.3", "http://[::1]:8000", "http://devbox.lan:3000",
+                                 "http://x.devbox.lan", "http://app.test:8080", "https://tools.example",
+                                 "http://a.tools.example:1"}) {
+    EXPECT_FALSE(p.api_cross_site_refusal("POST", "", local, "same-site")) << local;
+    EXPECT_FALSE(p.api_cross_site_refusal("PUT", "", local, "cross-site")) << local;
+  }
+  for (std::string_view foreign : {"http://attacker.example", "null", "file://", "http://app.test:9090",
+                                   "http://localhost.attacker.example", "http://10.0.0.1", "ftp://localhost",
+                                   "http://localhost:3000/path"}) {
+    EXPECT_TRUE(p.api_cross_site_refusal("POST", "", foreign, none)) << foreign;
+    EXPECT_TRUE(p.api_cross_site_refusal("DELETE", "", foreign, none)) << foreign;
+    EXPECT_TRUE(p.api_cross_site_refusal("GET", "Action=DeleteQueue&X-Amz-Signature=ab", foreign, none)) << foreign;
+    EXPECT_TRUE(p.api_cross_site_refusal("GET", "QueueUrl=x&Action=PurgeQueue", foreign, none)) << foreign;
+    // Reads and preflights change nothing.
+    EXPECT_FALSE(p.api_cross_site_refusal("GET", "", foreign, "cross-site")) << foreign;
+    EXPECT_FALSE(p.api_cross_site_refusal("HEAD", "versionId=1", foreign, "cross-site")) << foreign;
+    EXPECT_FALSE(p.api_cross_site_refusal("OPTIONS", "", foreign, "cross-site")) << foreign;
+  }
+  // A navigation or form from another site that carries no Origin.
+  EXPECT_TRUE(p.api_cross_site_refusal("POST", "", none, "cross-site"));
+  EXPECT_TRUE(p.api_cross_site_refusal("GET", "Action=Publish", none, "cross-site"));
+  EXPECT_FALSE(p.api_cross_site_refusal("GET", "list-type=2", none, "cross-site"));
+  // '*' lets every page in; "null" can be listed for file: pages.
+  HostPolicy any("127.0.0.1", {}, {"*"});
+  EXPECT_FALSE(any.api_cross_site_refusal("POST", "", "http://attacker.example", "cross-site"));
+  HostPolicy files("127.0.0.1", {}, {"null"});
+  EXPECT_FALSE(files.api_cross_site_refusal("POST", "", "null", "cross-site"));
+}
+
 }  // namespace
 }  // namespace fogbank::server

@@ -83,6 +83,10 @@ class Service {
   [[nodiscard]] virtual bool accepts_anonymous([[maybe_unused]] const RequestHead& head) const {
     return false;
   }
+  /// Whether this request, which carries no other routing hint (no X-Amz-Target, credential
+  /// scope or Action), is this service's rather than the REST-XML catch-all's (S3). SNS claims
+  /// the unsigned GET of its signing certificate (/SimpleNotificationService-<id>.pem).
+  [[nodiscard]] virtual bool claims_unrouted([[maybe_unused]] const RequestHead& head) const { return false; }
   /// Whether this request's body should stream into begin_stream() instead of being buffered.
   [[nodiscard]] virtual bool streams_body(const RequestHead& head) const { return false; }
   /// Resolves the request's operation from its head and, for Query requests, its parameters

@@ -36,6 +36,9 @@ struct Config {
   std::chrono::seconds read_timeout{60};  ///< between body reads / writes
   /// Host header names served besides the local ones (each with its subdomains); "*": any.
   std::vector<std::string> allowed_hosts;
+  /// Pages (origins or host names) besides local ones that may send state-changing requests;
+  /// "*" admits any.
+  std::vector<std::string> allowed_origins;
   std::uint32_t max_connections = 10000;  ///< open connections at once; 0 = unlimited
   std::uint64_t min_body_rate = 1024;     ///< bytes/s a request body must average; 0 = off
   std::chrono::seconds min_body_rate_window{60};  ///< over windows this long

@@ -8,7 +8,13 @@
 //    point here) and --allowed-hosts are served;
 //  - the admin API's cross-site rule: a request carrying an `Origin` that is not one of this
 //    server's own local origins, or marked `Sec-Fetch-Site: cross-site`, is refused, so a page
-//    cannot reset or reconfigure fogbank with a "simple" cross-origin POST.
+//    cannot reset or reconfigure fogbank with a "simple" cross-origin POST;
+//  - the services' cross-site rule: the default keys (test:test) are public, so a page could sign
+//    a form POST or a presigned Query GET itself. Requests that can change state are refused when
+//    they come from a page that is not local (an Origin outside localhost, loopback addresses,
+//    --host, --allowed-hosts and --allowed-origins; `null` from sandboxed or file: pages), or
+//    are marked `Sec-Fetch-Site: cross-site` without an Origin. Plain GET/HEAD (S3 reads,
+//    <img src>) and CORS preflights pass: they change nothing.
 //
 // Beast-free, so the rules are unit-tested without a server.
 
@@ -35,7 +41,8 @@ class HostPolicy {
  public:
   /// `listen_host` is --host; `allowed` holds --allowed-hosts entries (each also admits its
   /// subdomains; "*" admits any Host).
-  HostPolicy(std::string_view listen_host, const std::vector<std::string>& allowed);
+  HostPolicy(std::string_view listen_host, const std::vector<std::string>& allowed,
+             const std::vector<std::string>& allowed_origins = {});
 
   /// May a request with these Host header values be served? No header at all (HTTP/1.0 tools) is
   /// accepted: browsers always send one. More than one is refused.
@@ -49,6 +56,12 @@ class HostPolicy {
                                                               std::optional<std::string_view> host_header,
                                                               std::uint16_t listen_port) const;
 
+  /// The services' cross-site rule. nullopt: accepted; otherwise why it is refused (403).
+  /// `query` is the raw query string (a Query-protocol GET names its Action there).
+  [[nodiscard]] std::optional<std::string> api_cross_site_refusal(std::string_view method, std::string_view query,
+                                                                  std::optional<std::string_view> origin,
+                                                                  std::optional<std::string_view> sec_fetch_site) const;
+
   /// Is `origin` ("http://localhost:4566") one of this server's own origins?
   [[nodiscard]] bool origin_allowed(std::string_view origin, std::optional<std::string_view> host_header,
                                     std::uint16_t listen_port) const;
@@ -59,8 +72,13 @@ class HostPolicy {
   /// bucket under them (its objects are whatever anyone uploaded).
   [[nodiscard]] bool origin_name_allowed(const Authority& a) const;
 
+  /// May a page served from `origin` change state through the services?
+  [[nodiscard]] bool local_origin(std::string_view origin) const;
+
   std::vector<std::string> names_;  ///< --host (when a name) and --allowed-hosts, lower-cased
   bool any_ = false;
+  std::vector<std::string> origins_;  ///< --allowed-origins: full origins or host names, lower-cased
+  bool any_origin_ = false;
 };
 
 }  // namespace fogbank::server

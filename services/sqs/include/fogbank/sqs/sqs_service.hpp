@@ -11,6 +11,7 @@
 #include "fogbank/protocol/clock.hpp"
 #include "fogbank/protocol/platform.hpp"
 #include "fogbank/protocol/service.hpp"
+#include "fogbank/sqs/message_sink.hpp"
 
 namespace fogbank::storage {
 class Store;
@@ -20,7 +21,14 @@ namespace fogbank::sqs {
 
 /// Creates the SQS service over the platform's store and clock and loads its state.
 std::shared_ptr<protocol::Service> make_sqs_service(const protocol::Platform& platform);
+/// The service and the sink other services (SNS, S3 notifications) send to its queues through.
+struct Sqs {
+  std::shared_ptr<protocol::Service> service;
+  std::shared_ptr<MessageSink> sink;
+};
+Sqs make_sqs(const protocol::Platform& platform);
 /// The same over `store` and `clock` (both must outlive it), for tests.
 std::shared_ptr<protocol::Service> make_sqs_service(storage::Store& store, const protocol::Clock& clock);
+Sqs make_sqs(storage::Store& store, const protocol::Clock& clock);
 
 }  // namespace fogbank::sqs
