@@ -9,6 +9,7 @@
 
 #include "fogbank/protocol/uri.hpp"
 #include "fogbank/protocol/text.hpp"
+#include "timestamps.hpp"
 
 namespace fogbank::protocol::sigv4 {
 
@@ -32,42 +33,6 @@ std::string_view trim(std::string_view s) {
 }
 
 
-// Howard Hinnant's days_from_civil: no libc time zone state, so it is thread-safe.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-struct Civil {
-  std::int64_t year;
-  unsigned month;
-  unsigned day;
-};
-
-Civil civil_from_days(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {y + (m <= 2 ? 1 : 0), m, d};
-}
-
-bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-unsigned days_in_month(std::int64_t y, unsigned m) {
-  static constexpr std::array<unsigned, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
-}
-
 std::optional<unsigned> digits(std::string_view s) {
   unsigned v = 0;
   for (char c : s) {
@@ -81,11 +46,11 @@ std::optional<unsigned> digits(std::string_view s) {
 
 std::optional<std::int64_t> to_unix(std::int64_t year, unsigned month, unsigned day, unsigned hour,
                                     unsigned minute, unsigned second) {
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
-      minute > 59 || second > 60) {
-    return std::nullopt;
+  if (year < 0 || year > 9999 || month > 12 || day > 31 || hour > 99 || minute > 99 || second > 99) {
+    return std::nullopt;  // four-digit fields only; epoch_seconds checks the calendar
   }
-  return days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  return timestamps::epoch_seconds(static_cast<int>(year), static_cast<int>(month), static_cast<int>(day),
+                       static_cast<int>(hour), static_cast<int>(minute), static_cast<int>(second), true);
 }
 
 // RFC 1123 ("Sun, 06 Nov 1994 08:49:37 GMT"), the only Date format SigV4 clients send.
@@ -606,13 +571,9 @@ std::optional<std::int64_t> parse_amz_date(std::string_view s) {
 }
 
 std::string format_amz_date(std::int64_t t) {
-  std::int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-  std::int64_t secs = t - days * 86400;
-  Civil c = civil_from_days(days);
-  char buf[96];  // sized for any int64 year, so the format can never truncate
-  std::snprintf(buf, sizeof(buf), "%04lld%02u%02uT%02d%02d%02dZ", static_cast<long long>(c.year), c.month,
-                c.day, static_cast<int>(secs / 3600), static_cast<int>(secs % 3600 / 60),
-                static_cast<int>(secs % 60));
+  const auto c = timestamps::civil_time(std::clamp(t, timestamps::kYear0Seconds, timestamps::kYear10000Seconds - 1));
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%04d%02d%02dT%02d%02d%02dZ", c.year, c.month, c.day, c.hour, c.minute, c.second);
   return buf;
 }
 

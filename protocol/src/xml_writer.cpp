@@ -1,5 +1,7 @@
 #include "fogbank/protocol/xml_writer.hpp"
 
+#include <cstdio>
+
 namespace fogbank::protocol {
 
 std::string xml_escape(std::string_view text) {
@@ -13,7 +15,16 @@ std::string xml_escape(std::string_view text) {
       case '"': out += "&quot;"; break;
       case '\'': out += "&apos;"; break;
       case '\r': out += "&#13;"; break;
-      default: out += c;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') {
+          // Not allowed raw in XML 1.0 (an S3 key may hold one, and may come back in an error's
+          // <Key>): written as AWS writes them, lower-case hex without leading zeros.
+          char ref[8];
+          std::snprintf(ref, sizeof ref, "&#x%x;", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += ref;
+        } else {
+          out += c;
+        }
     }
   }
   return out;

@@ -17,6 +17,8 @@ TEST(XmlWriterTest, EscapesSpecialCharacters) {
   EXPECT_EQ(xml_escape("'"), "&apos;");
   EXPECT_EQ(xml_escape("\r"), "&#13;");
   EXPECT_EQ(xml_escape("a<b>&\"c'\r\nd"), "a&lt;b&gt;&amp;&quot;c&apos;&#13;\nd");
+  // C0 controls XML 1.0 cannot carry raw (an S3 key in an error's <Key>), in AWS's form.
+  EXPECT_EQ(xml_escape(std::string_view("k\x00\x01\x1b\x1f", 5)), "k&#x0;&#x1;&#x1b;&#x1f;");
 }
 
 TEST(XmlWriterTest, LeavesOrdinaryTextAlone) {
