@@ -64,7 +64,7 @@ struct World {
     store = storage::Store::open(options, status);
     FOGBANK_FUZZ_CHECK(store != nullptr && status.is_ok(), status.message());
     platform = std::make_unique<protocol::Platform>(
-        protocol::Platform{*store, clock, scheduler, std::make_shared<OneKey>()});
+        protocol::Platform{*store, clock, scheduler, std::make_shared<OneKey>(), nullptr});
     s3 = s3::make_s3_service(*platform);
     auto r = call("PUT", "/bkt", {}, {}, true);
     FOGBANK_FUZZ_CHECK(r.status == 200, r.body);

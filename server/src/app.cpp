@@ -25,6 +25,7 @@
 #include "fogbank/storage/store.hpp"
 #include "fogbank/sts/credentials.hpp"
 #include "http_server.hpp"
+#include "outbound_http.hpp"
 
 #ifndef FOGBANK_VERSION
 #define FOGBANK_VERSION "0.1.0"
@@ -209,6 +210,8 @@ struct App::Impl final : RequestHandler {
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<protocol::Scheduler> scheduler;
   std::shared_ptr<sts::CredentialStore> credentials;
+  std::optional<TlsFiles> tls_files;
+  std::shared_ptr<OutboundHttp> outbound;  ///< SNS HTTP/HTTPS deliveries
   std::unique_ptr<protocol::Platform> platform;
   std::unique_ptr<protocol::Dispatcher> dispatcher;
   std::unique_ptr<imds::ImdsService> imds;
@@ -288,7 +291,14 @@ struct App::Impl final : RequestHandler {
     // reader threads.
     scheduler = std::make_unique<protocol::Scheduler>(
         *clock, std::max<std::size_t>(4, 2 * std::thread::hardware_concurrency()));
-    platform = std::make_unique<protocol::Platform>(protocol::Platform{*store, *clock, *scheduler, credentials});
+    if (!config.tls_cert.empty()) {
+      tls_files = TlsFiles{config.tls_cert, config.tls_key, {}};
+    } else {
+      tls_files = ensure_tls_files(data_dir, config.host);
+    }
+    outbound = std::make_shared<OutboundHttp>(OutboundOptions{config.outbound_tls_verify, tls_files->ca});
+    platform = std::make_unique<protocol::Platform>(
+        protocol::Platform{*store, *clock, *scheduler, credentials, outbound});
 
     protocol::DispatcherConfig dc;
     dc.auth = config.auth == "off" ? protocol::AuthMode::kOff : protocol::AuthMode::kEnforce;
@@ -320,11 +330,7 @@ struct App::Impl final : RequestHandler {
     opts.min_body_rate_window = config.min_body_rate_window;
     opts.access_log = &access_log;
     opts.scheduler = scheduler.get();
-    if (!config.tls_cert.empty()) {
-      opts.tls = TlsFiles{config.tls_cert, config.tls_key, {}};
-    } else {
-      opts.tls = ensure_tls_files(data_dir, config.host);
-    }
+    opts.tls = tls_files;
     server = std::make_unique<HttpServer>(opts);
     if (handle_signals) {
       server->install_signal_handlers();
@@ -352,6 +358,9 @@ struct App::Impl final : RequestHandler {
     // outlives them all.
     server.reset();
     imds.reset();
+    if (outbound) {
+      outbound->shutdown();  // before the services whose callbacks it would run
+    }
     dispatcher.reset();
     platform.reset();
     credentials.reset();
@@ -432,6 +441,23 @@ struct App::Impl final : RequestHandler {
       log::warn("admin request " + head.method + " " + head.path + " refused: " + *why);
       return refuse(json_response(403, {{"error", *why}}));
     }
+    if (auto service = service_of_admin_path(head.path)) {
+      ex.sink = std::make_unique<SmallBodySink>([service, head = std::move(head), info](std::string body) {
+        std::optional<Response> r;
+        try {
+          r = service->admin(head, body);
+          if (!r) {
+            r = json_response(404, {{"error", "unknown admin endpoint " + head.path}});
+          }
+        } catch (const std::exception& e) {
+          log::error("admin request " + head.path + " failed: " + e.what());
+          r = json_response(500, {{"error", std::string("internal error: ") + e.what()}});
+        }
+        protocol::add_request_id_headers(*r, protocol::WireProtocol::kJson10, info->request_id);
+        return std::move(*r);
+      });
+      return ex;
+    }
     const AdminEndpoint* endpoint = nullptr;
     for (const auto& e : kAdminEndpoints) {
       if (e.path == head.path && (!e.needs_imds || imds)) {
@@ -461,6 +487,16 @@ struct App::Impl final : RequestHandler {
       return r;
     });
     return ex;
+  }
+
+  /// The service whose own admin endpoints hold `path` (/_fogbank/sns/deliveries → SNS).
+  std::shared_ptr<protocol::Service> service_of_admin_path(std::string_view path) const {
+    path.remove_prefix(std::string_view("/_fogbank/").size());
+    const auto slash = path.find('/');
+    if (slash == std::string_view::npos || slash == 0) {
+      return nullptr;
+    }
+    return dispatcher->find(path.substr(0, slash));
   }
 
   Response admin_response(const RequestHead& head, const std::string& body) {

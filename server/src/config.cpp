@@ -73,6 +73,10 @@ std::optional<int> parse_config(int argc, char** argv, Config& c) {
                  "*.amazonaws.com (comma list; each admits its subdomains; '*' admits any: turns off "
                  "the DNS-rebinding protection)")
       ->envname("FOGBANK_ALLOWED_HOSTS")->delimiter(',');
+  app.add_option("--outbound-tls-verify", c.outbound_tls_verify,
+                 "Check the certificates of HTTPS endpoints fogbank delivers to (SNS https "
+                 "subscriptions) against the system's CAs and fogbank's own CA (false: accept any)")
+      ->envname("FOGBANK_OUTBOUND_TLS_VERIFY")->capture_default_str();
   app.add_option("--allowed-origins", c.allowed_origins,
                  "Web pages besides local ones (localhost, *.localhost, loopback addresses, --host, "
                  "--allowed-hosts) that may send requests that change state: origins such as "

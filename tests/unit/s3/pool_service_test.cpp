@@ -95,7 +95,7 @@ class PoolServiceTest : public ::testing::Test {
     store_ = storage::Store::open(options, status);
     EXPECT_TRUE(status.is_ok()) << status.message();
     platform_ = std::make_unique<protocol::Platform>(
-        protocol::Platform{*store_, clock_, scheduler_, std::make_shared<NoKeys>()});
+        protocol::Platform{*store_, clock_, scheduler_, std::make_shared<NoKeys>(), nullptr});
     s3_ = make_s3_service(*platform_);
     EXPECT_EQ(call("PUT", "/bkt").status, 200);
   }

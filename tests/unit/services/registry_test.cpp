@@ -26,7 +26,7 @@ class RegistryTest : public ::testing::Test {
     ASSERT_NE(store_, nullptr) << status.message();
     creds_ = std::make_shared<sts::CredentialStore>(*store_, sts::parse_static_keys("test:test:000000000000"));
     scheduler_ = std::make_unique<protocol::Scheduler>(clock_, 1);
-    protocol::Platform platform{*store_, clock_, *scheduler_, creds_};
+    protocol::Platform platform{*store_, clock_, *scheduler_, creds_, nullptr};
     services_ = make_all(platform, creds_);
   }
 

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "fogbank/protocol/clock.hpp"
+#include "fogbank/protocol/http_client.hpp"
 #include "fogbank/protocol/sigv4.hpp"
 
 namespace fogbank::storage {
@@ -18,6 +19,8 @@ struct Platform {
   Clock& clock;
   Scheduler& scheduler;
   std::shared_ptr<const sigv4::CredentialLookup> keys;
+  /// Outbound HTTP (SNS HTTP/HTTPS subscriptions); null where nothing may leave the process.
+  std::shared_ptr<HttpClient> http;
 };
 
 }  // namespace fogbank::protocol

@@ -104,6 +104,14 @@ class Service {
   /// Streaming requests: returns the sink the decoded body is pushed into.
   [[nodiscard]] virtual std::unique_ptr<BodySink> begin_stream(std::shared_ptr<RequestContext> ctx);
 
+  /// fogbank's own endpoints of this service, under /_fogbank/<name>/ (SNS's recorded
+  /// deliveries): the answer, or nullopt when `head.path` is not one of them (404). The server
+  /// has applied the admin API's host and cross-site rules already; the service checks methods.
+  [[nodiscard]] virtual std::optional<Response> admin([[maybe_unused]] const RequestHead& head,
+                                                      [[maybe_unused]] std::string_view body) {
+    return std::nullopt;
+  }
+
   /// Short health line for /_fogbank/health ("running").
   [[nodiscard]] virtual std::string state() const { return "running"; }
   /// Drops in-memory state after the store has been wiped (/_fogbank/reset).

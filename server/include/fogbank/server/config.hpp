@@ -36,6 +36,9 @@ struct Config {
   std::chrono::seconds read_timeout{60};  ///< between body reads / writes
   /// Host header names served besides the local ones (each with its subdomains); "*": any.
   std::vector<std::string> allowed_hosts;
+  /// Check the certificates of HTTPS endpoints fogbank sends to (SNS subscriptions) against the
+  /// system's CAs and fogbank's own.
+  bool outbound_tls_verify = true;
   /// Pages (origins or host names) besides local ones that may send state-changing requests;
   /// "*" admits any.
   std::vector<std::string> allowed_origins;

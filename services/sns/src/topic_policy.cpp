@@ -1,0 +1,235 @@
+#include "topic_policy.hpp"
+
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "errors.hpp"
+#include "fogbank/protocol/json_limits.hpp"
+
+namespace fogbank::sns {
+
+using Ordered = nlohmann::ordered_json;
+
+namespace {
+
+constexpr std::string_view kActions[] = {"GetTopicAttributes", "SetTopicAttributes", "AddPermission",
+                                         "RemovePermission",   "DeleteTopic",        "Subscribe",
+                                         "ListSubscriptionsByTopic", "Publish",       "Receive"};
+
+bool same_char(char a, char b, bool ignore_case) {
+  return ignore_case ? std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b))
+                     : a == b;
+}
+
+template <class J, class F>
+bool any_string(const J& v, F&& matches) {
+  if (v.is_string()) {
+    return matches(v.template get_ref<const std::string&>());
+  }
+  if (v.is_array()) {
+    for (const auto& item : v) {
+      if (item.is_string() && matches(item.template get_ref<const std::string&>())) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+Ordered parse_ordered(std::string_view policy) {
+  if (policy.empty() || !protocol::json_depth_within(policy, protocol::kMaxClientJsonDepth)) {
+    return Ordered();
+  }
+  auto doc = Ordered::parse(policy, nullptr, false);
+  return doc.is_discarded() ? Ordered() : doc;
+}
+
+}  // namespace
+
+bool wildcard_match(std::string_view pattern, std::string_view text, bool ignore_case) {
+  std::size_t p = 0;
+  std::size_t t = 0;
+  std::size_t star = std::string_view::npos;
+  std::size_t resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || same_char(pattern[p], text[t], ignore_case))) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') {
+    ++p;
+  }
+  return p == pattern.size();
+}
+
+std::string default_topic_policy(std::string_view topic_arn, std::string_view account) {
+  Ordered statement;
+  statement["Sid"] = "__default_statement_ID";
+  statement["Effect"] = "Allow";
+  statement["Principal"] = Ordered{{"AWS", "*"}};
+  statement["Action"] = Ordered::array();
+  for (std::string_view a : kActions) {
+    if (a != "Receive") {
+      statement["Action"].push_back("SNS:" + std::string(a));
+    }
+  }
+  statement["Resource"] = std::string(topic_arn);
+  statement["Condition"] = Ordered{{"StringEquals", Ordered{{"AWS:SourceOwner", std::string(account)}}}};
+  Ordered policy;
+  policy["Version"] = "2008-10-17";
+  policy["Id"] = "__default_policy_ID";
+  policy["Statement"] = Ordered::array({statement});
+  return policy.dump();
+}
+
+bool valid_topic_policy(std::string_view policy) {
+  auto doc = parse_ordered(policy);
+  if (!doc.is_object()) {
+    return false;
+  }
+  auto statements = doc.find("Statement");
+  if (statements == doc.end()) {
+    return false;
+  }
+  return statements->is_object() || (statements->is_array() && !statements->empty());
+}
+
+bool topic_policy_allows(std::string_view policy, std::string_view topic_arn, std::string_view account,
+                         std::string_view caller_arn, std::string_view action) {
+  auto doc = parse_ordered(policy);
+  if (!doc.is_object() || !doc.contains("Statement")) {
+    return false;
+  }
+  Ordered list = doc["Statement"].is_object() ? Ordered::array({doc["Statement"]}) : doc["Statement"];
+  if (!list.is_array()) {
+    return false;
+  }
+  const std::string root = "arn:aws:iam::" + std::string(account) + ":root";
+  const std::string wanted = "sns:" + std::string(action);
+  bool allowed = false;
+  for (const auto& s : list) {
+    if (!s.is_object() || s.contains("Condition") || s.contains("NotPrincipal") || s.contains("NotAction") ||
+        s.contains("NotResource")) {
+      continue;
+    }
+    auto principal = s.find("Principal");
+    if (principal == s.end()) {
+      continue;
+    }
+    bool who = false;
+    if (principal->is_string()) {
+      who = principal->get_ref<const std::string&>() == "*";
+    } else if (principal->is_object() && principal->contains("AWS")) {
+      who = any_string((*principal)["AWS"], [&](const std::string& p) {
+        return p == "*" || p == account || p == root || (!caller_arn.empty() && p == caller_arn);
+      });
+    }
+    if (!who) {
+      continue;
+    }
+    auto actions = s.find("Action");
+    if (actions == s.end() || !any_string(*actions, [&](const std::string& a) { return wildcard_match(a, wanted, true); })) {
+      continue;
+    }
+    auto resource = s.find("Resource");
+    if (resource != s.end() &&
+        !any_string(*resource, [&](const std::string& r) { return wildcard_match(r, topic_arn, false); })) {
+      continue;
+    }
+    auto effect = s.value("Effect", std::string());
+    if (effect == "Deny") {
+      return false;
+    }
+    allowed = allowed || effect == "Allow";
+  }
+  return allowed;
+}
+
+bool permission_action_valid(std::string_view action) {
+  for (auto a : kActions) {
+    if (a == action) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string add_permission(std::string_view policy, std::string_view topic_arn, std::string_view label,
+                           const std::vector<std::string>& accounts, const std::vector<std::string>& actions) {
+  auto doc = parse_ordered(policy);
+  if (!doc.is_object()) {
+    doc = Ordered{{"Version", "2008-10-17"}, {"Id", "__default_policy_ID"}, {"Statement", Ordered::array()}};
+  }
+  if (!doc.contains("Statement") || !doc["Statement"].is_array()) {
+    Ordered existing = doc.contains("Statement") ? doc["Statement"] : Ordered();
+    doc["Statement"] = existing.is_object() ? Ordered::array({existing}) : Ordered::array();
+  }
+  for (const auto& s : doc["Statement"]) {
+    if (s.is_object() && s.contains("Sid") && s["Sid"] == std::string(label)) {
+      throw invalid_parameter("Invalid parameter: Statement already exists");
+    }
+  }
+  Ordered principals = Ordered::array();
+  for (const auto& a : accounts) {
+    principals.push_back("arn:aws:iam::" + a + ":root");
+  }
+  Ordered verbs = Ordered::array();
+  for (const auto& a : actions) {
+    verbs.push_back("SNS:" + a);
+  }
+  Ordered statement;
+  statement["Sid"] = std::string(label);
+  statement["Effect"] = "Allow";
+  statement["Principal"] = Ordered{{"AWS", principals.size() == 1 ? principals[0] : principals}};
+  statement["Action"] = verbs.size() == 1 ? verbs[0] : verbs;
+  statement["Resource"] = std::string(topic_arn);
+  doc["Statement"].push_back(std::move(statement));
+  return doc.dump();
+}
+
+bool policy_has_statement(std::string_view policy, std::string_view label) {
+  auto doc = parse_ordered(policy);
+  if (!doc.is_object() || !doc.contains("Statement")) {
+    return false;
+  }
+  const auto& statements = doc["Statement"];
+  auto has = [&](const Ordered& s) { return s.is_object() && s.contains("Sid") && s["Sid"] == std::string(label); };
+  if (statements.is_object()) {
+    return has(statements);
+  }
+  if (statements.is_array()) {
+    for (const auto& s : statements) {
+      if (has(s)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+std::string remove_permission(std::string_view policy, std::string_view label) {
+  auto doc = parse_ordered(policy);
+  if (!doc.is_object() || !doc.contains("Statement") || !doc["Statement"].is_array()) {
+    return std::string(policy);
+  }
+  Ordered kept = Ordered::array();
+  for (const auto& s : doc["Statement"]) {
+    if (!(s.is_object() && s.contains("Sid") && s["Sid"] == std::string(label))) {
+      kept.push_back(s);
+    }
+  }
+  doc["Statement"] = std::move(kept);
+  return doc.dump();
+}
+
+}  // namespace fogbank::sns
