@@ -193,7 +193,8 @@ std::vector<const Subscription*> SnsEngine::matching(const PublishedMessage& m, 
 }
 
 void SnsEngine::deliver_now(const Subscription& s, DeliveryContext& context, const std::string& sender_account) {
-  if (s.protocol == "sms" && opted_out_.count({sender_account, s.endpoint}) != 0) {
+  // A notification that goes nowhere is still recorded, with why.
+  auto undelivered = [&](const char* status, const char* error) {
     DeliveryRecord r;
     r.time_ms = clock_();
     r.protocol = s.protocol;
@@ -203,27 +204,17 @@ void SnsEngine::deliver_now(const Subscription& s, DeliveryContext& context, con
     r.type = "Notification";
     r.message_id = context.message().message_id;
     r.body = context.payload(s);
-    r.status = "refused";
-    r.error = "Phone is currently opted out";
+    r.status = status;
+    r.error = error;
     log_->add(std::move(r));
     deliverers_.count(s.protocol, DeliveryStatus::kFailed);
+  };
+  if (s.protocol == "sms" && opted_out_.count({sender_account, s.endpoint}) != 0) {
+    undelivered("refused", "Phone is currently opted out");
     return;
   }
   if (http_protocol(s.protocol)) {
-    // No transport (engine tests): recorded as what would have been sent.
-    DeliveryRecord r;
-    r.time_ms = clock_();
-    r.protocol = s.protocol;
-    r.endpoint = s.endpoint;
-    r.subscription_arn = s.arn;
-    r.topic_arn = context.message().topic_arn;
-    r.type = "Notification";
-    r.message_id = context.message().message_id;
-    r.body = context.payload(s);
-    r.status = "failed";
-    r.error = "fogbank has no outbound HTTP transport";
-    log_->add(std::move(r));
-    deliverers_.count(s.protocol, DeliveryStatus::kFailed);
+    undelivered("failed", "fogbank has no outbound HTTP transport");  // engine tests run without one
     return;
   }
   Deliverer* d = deliverers_.find(s.protocol);

@@ -1,11 +1,10 @@
 #include "topic_policy.hpp"
 
-#include <cctype>
-
 #include <nlohmann/json.hpp>
 
 #include "errors.hpp"
 #include "fogbank/protocol/json_limits.hpp"
+#include "fogbank/protocol/resource_policy.hpp"
 
 namespace fogbank::sns {
 
@@ -17,26 +16,6 @@ constexpr std::string_view kActions[] = {"GetTopicAttributes", "SetTopicAttribut
                                          "RemovePermission",   "DeleteTopic",        "Subscribe",
                                          "ListSubscriptionsByTopic", "Publish",       "Receive"};
 
-bool same_char(char a, char b, bool ignore_case) {
-  return ignore_case ? std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b))
-                     : a == b;
-}
-
-template <class J, class F>
-bool any_string(const J& v, F&& matches) {
-  if (v.is_string()) {
-    return matches(v.template get_ref<const std::string&>());
-  }
-  if (v.is_array()) {
-    for (const auto& item : v) {
-      if (item.is_string() && matches(item.template get_ref<const std::string&>())) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
 Ordered parse_ordered(std::string_view policy) {
   if (policy.empty() || !protocol::json_depth_within(policy, protocol::kMaxClientJsonDepth)) {
     return Ordered();
@@ -46,31 +25,6 @@ Ordered parse_ordered(std::string_view policy) {
 }
 
 }  // namespace
-
-bool wildcard_match(std::string_view pattern, std::string_view text, bool ignore_case) {
-  std::size_t p = 0;
-  std::size_t t = 0;
-  std::size_t star = std::string_view::npos;
-  std::size_t resume = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || same_char(pattern[p], text[t], ignore_case))) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      resume = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') {
-    ++p;
-  }
-  return p == pattern.size();
-}
 
 std::string default_topic_policy(std::string_view topic_arn, std::string_view account) {
   Ordered statement;
@@ -106,53 +60,8 @@ bool valid_topic_policy(std::string_view policy) {
 
 bool topic_policy_allows(std::string_view policy, std::string_view topic_arn, std::string_view account,
                          std::string_view caller_arn, std::string_view action) {
-  auto doc = parse_ordered(policy);
-  if (!doc.is_object() || !doc.contains("Statement")) {
-    return false;
-  }
-  Ordered list = doc["Statement"].is_object() ? Ordered::array({doc["Statement"]}) : doc["Statement"];
-  if (!list.is_array()) {
-    return false;
-  }
-  const std::string root = "arn:aws:iam::" + std::string(account) + ":root";
-  const std::string wanted = "sns:" + std::string(action);
-  bool allowed = false;
-  for (const auto& s : list) {
-    if (!s.is_object() || s.contains("Condition") || s.contains("NotPrincipal") || s.contains("NotAction") ||
-        s.contains("NotResource")) {
-      continue;
-    }
-    auto principal = s.find("Principal");
-    if (principal == s.end()) {
-      continue;
-    }
-    bool who = false;
-    if (principal->is_string()) {
-      who = principal->get_ref<const std::string&>() == "*";
-    } else if (principal->is_object() && principal->contains("AWS")) {
-      who = any_string((*principal)["AWS"], [&](const std::string& p) {
-        return p == "*" || p == account || p == root || (!caller_arn.empty() && p == caller_arn);
-      });
-    }
-    if (!who) {
-      continue;
-    }
-    auto actions = s.find("Action");
-    if (actions == s.end() || !any_string(*actions, [&](const std::string& a) { return wildcard_match(a, wanted, true); })) {
-      continue;
-    }
-    auto resource = s.find("Resource");
-    if (resource != s.end() &&
-        !any_string(*resource, [&](const std::string& r) { return wildcard_match(r, topic_arn, false); })) {
-      continue;
-    }
-    auto effect = s.value("Effect", std::string());
-    if (effect == "Deny") {
-      return false;
-    }
-    allowed = allowed || effect == "Allow";
-  }
-  return allowed;
+  return protocol::resource_policy_allows(policy, topic_arn, {std::string(account), std::string(caller_arn)},
+                                          "sns:" + std::string(action));
 }
 
 bool permission_action_valid(std::string_view action) {

@@ -34,7 +34,4 @@ std::string add_permission(std::string_view policy, std::string_view topic_arn, 
 /// Policy without the statement `label` (RemovePermission; an unknown label changes nothing).
 std::string remove_permission(std::string_view policy, std::string_view label);
 
-/// `*` and `?` wildcards (IAM's ARN and action matching).
-[[nodiscard]] bool wildcard_match(std::string_view pattern, std::string_view text, bool ignore_case);
-
 }  // namespace fogbank::sns

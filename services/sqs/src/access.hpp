@@ -6,27 +6,20 @@
 #include <string>
 #include <string_view>
 
+#include "fogbank/protocol/resource_policy.hpp"
+
 namespace fogbank::sqs {
 
 /// The caller a policy is evaluated for.
-struct Principal {
-  std::string account;  ///< 12 digits
-  std::string arn;      ///< arn:aws:iam::<account>:user/... or assumed-role/...; may be empty
-};
+using Principal = protocol::PolicyCaller;
 
 /// Whether `policy` (a queue's Policy attribute) lets `caller` do `action` ("SendMessage") on the
-/// queue `queue_arn`. An explicit Deny wins over any Allow.
-///
-/// Evaluated: Effect, Principal ("*", {"AWS": "*" | account id | arn:aws:iam::<id>:root |
-/// the caller's ARN, or a list of them}), Action ("sqs:SendMessage", "SQS:*", "*", wildcards,
-/// case-insensitive as IAM's action names are) and Resource (ARN wildcards; absent means the
-/// queue). A statement with a Condition, NotPrincipal, NotAction or NotResource is skipped: their
-/// context keys (aws:SourceArn, ...) do not exist here, and guessing would grant what AWS would
-/// not. A policy that is not JSON grants nothing.
-[[nodiscard]] bool policy_allows(std::string_view policy, std::string_view queue_arn, const Principal& caller,
-                                 std::string_view action);
+/// queue `queue_arn` (see protocol::resource_policy_allows for what is evaluated).
+[[nodiscard]] inline bool policy_allows(std::string_view policy, std::string_view queue_arn, const Principal& caller,
+                                        std::string_view action) {
+  return protocol::resource_policy_allows(policy, queue_arn, caller, "sqs:" + std::string(action));
+}
 
-/// `*` and `?` wildcards as in IAM's ARN and action matching.
-[[nodiscard]] bool wildcard_match(std::string_view pattern, std::string_view text, bool ignore_case);
+using protocol::wildcard_match;
 
 }  // namespace fogbank::sqs

@@ -1,4 +1,4 @@
-#include "access.hpp"
+#include "fogbank/protocol/resource_policy.hpp"
 
 #include <cctype>
 
@@ -6,7 +6,7 @@
 
 #include "fogbank/protocol/json_limits.hpp"
 
-namespace fogbank::sqs {
+namespace fogbank::protocol {
 
 using nlohmann::json;
 
@@ -36,7 +36,7 @@ bool any_string(const json& v, F&& matches) {
   return false;
 }
 
-bool principal_matches(const json& principal, const Principal& caller) {
+bool principal_matches(const json& principal, const PolicyCaller& caller) {
   if (principal.is_string()) {
     return principal.get_ref<const std::string&>() == "*";
   }
@@ -53,7 +53,8 @@ bool principal_matches(const json& principal, const Principal& caller) {
   });
 }
 
-bool statement_applies(const json& s, std::string_view queue_arn, const Principal& caller, std::string_view action) {
+bool statement_applies(const json& s, std::string_view resource_arn, const PolicyCaller& caller,
+                       std::string_view action) {
   if (!s.is_object() || s.contains("Condition") || s.contains("NotPrincipal") || s.contains("NotAction") ||
       s.contains("NotResource")) {
     return false;
@@ -63,20 +64,19 @@ bool statement_applies(const json& s, std::string_view queue_arn, const Principa
     return false;
   }
   auto actions = s.find("Action");
-  const std::string wanted = "sqs:" + std::string(action);
   if (actions == s.end() ||
-      !any_string(*actions, [&](const std::string& a) { return wildcard_match(a, wanted, true); })) {
+      !any_string(*actions, [&](const std::string& a) { return wildcard_match(a, action, true); })) {
     return false;
   }
   auto resource = s.find("Resource");
   return resource == s.end() ||
-         any_string(*resource, [&](const std::string& r) { return wildcard_match(r, queue_arn, false); });
+         any_string(*resource, [&](const std::string& r) { return wildcard_match(r, resource_arn, false); });
 }
 
 }  // namespace
 
 bool wildcard_match(std::string_view pattern, std::string_view text, bool ignore_case) {
-  // Iterative, with one backtrack point (the last '*'): linear in practice, never recursive.
+  // One backtrack point (the last '*'): linear in practice.
   std::size_t p = 0;
   std::size_t t = 0;
   std::size_t star = std::string_view::npos;
@@ -101,12 +101,12 @@ bool wildcard_match(std::string_view pattern, std::string_view text, bool ignore
   return p == pattern.size();
 }
 
-bool policy_allows(std::string_view policy, std::string_view queue_arn, const Principal& caller,
-                   std::string_view action) {
+bool resource_policy_allows(std::string_view policy, std::string_view resource_arn, const PolicyCaller& caller,
+                            std::string_view action) {
   if (policy.empty()) {
     return false;
   }
-  auto doc = protocol::parse_json_limited(policy);
+  auto doc = parse_json_limited(policy);
   if (!doc.is_object()) {
     return false;
   }
@@ -125,7 +125,7 @@ bool policy_allows(std::string_view policy, std::string_view queue_arn, const Pr
   }
   bool allowed = false;
   for (const auto& s : *list) {
-    if (!statement_applies(s, queue_arn, caller, action)) {
+    if (!statement_applies(s, resource_arn, caller, action)) {
       continue;
     }
     auto effect = s.value("Effect", std::string());
@@ -137,4 +137,4 @@ bool policy_allows(std::string_view policy, std::string_view queue_arn, const Pr
   return allowed;
 }
 
-}  // namespace fogbank::sqs
+}  // namespace fogbank::protocol
