@@ -191,6 +191,7 @@ Response S3Service::create_bucket(Call& c) {
 
 Response S3Service::delete_bucket(Call& c) {
   std::lock_guard lock(bucket_admin_mu);
+  std::lock_guard config_lock(bucket_config_mu_);  // no concurrent settings change writes it back
   require_bucket(c);
   if (store_.scan_prefix(storage::Space::kS3Meta, object_prefix(c.bucket)).valid()) {
     throw AwsError("BucketNotEmpty", 409, "The bucket you tried to delete is not empty")
@@ -242,8 +243,11 @@ Response S3Service::get_bucket_location(Call& c) {
 }
 
 Response S3Service::put_bucket_tagging(Call& c) {
+  require_bucket(c);
+  auto tags = parse_tagging_xml(c.body, 50);
+  std::lock_guard lock(bucket_config_mu_);
   auto b = require_bucket(c);
-  b.tags = parse_tagging_xml(c.body, 50);
+  b.tags = std::move(tags);
   put_bucket_record(b);
   return Response(204, "");
 }
@@ -257,6 +261,7 @@ Response S3Service::get_bucket_tagging(Call& c) {
 }
 
 Response S3Service::delete_bucket_tagging(Call& c) {
+  std::lock_guard lock(bucket_config_mu_);
   auto b = require_bucket(c);
   b.tags.reset();
   put_bucket_record(b);
@@ -292,6 +297,35 @@ Response S3Service::get_bucket_encryption(Call& c) {
   static const auto kDefault = nlohmann::json::parse(R"({"Rules": [{
       "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": false}]})");
   return xml_response(encode_output_xml("GetBucketEncryption", kDefault));
+}
+
+Response S3Service::put_bucket_notification_configuration(Call& c) {
+  auto b = require_bucket(c);
+  auto config = parse_notification_config(decode_body_xml("PutBucketNotificationConfiguration", c.body), b.region);
+  const auto skip = c.header("x-amz-skip-destination-validation");
+  const bool validate = !skip || !protocol::iequals(*skip, "true");
+  if (validate) {
+    notifications_.validate_destinations(config);
+  }
+  {
+    std::lock_guard lock(bucket_config_mu_);
+    b = require_bucket(c);
+    // An empty <NotificationConfiguration/> turns notifications off.
+    b.notifications = config.empty() ? nullptr : std::make_shared<const NotificationConfig>(config);
+    put_bucket_record(b);
+  }
+  if (validate) {
+    notifications_.send_test_events(config, c.bucket, b.account, c.ctx.request_id,
+                                    protocol::base64_encode(c.ctx.request_id + c.ctx.request_id), clock_.now_ms());
+  }
+  return Response(200, "");
+}
+
+Response S3Service::get_bucket_notification_configuration(Call& c) {
+  // Also what botocore's deprecated GetBucketNotification reads (same route): the current shape.
+  auto b = require_bucket(c);
+  auto value = b.notifications ? notification_config_value(*b.notifications) : nlohmann::json::object();
+  return xml_response(encode_output_xml("GetBucketNotificationConfiguration", value, "NotificationConfiguration"));
 }
 
 }  // namespace fogbank::s3

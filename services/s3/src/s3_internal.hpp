@@ -24,6 +24,8 @@
 #include "fogbank/protocol/uri.hpp"
 #include "fogbank/protocol/xml_reader.hpp"
 #include "fogbank/protocol/xml_writer.hpp"
+#include "fogbank/s3/s3_service.hpp"
+#include "s3_notifications.hpp"
 #include "s3_store.hpp"
 
 namespace fogbank::s3 {
@@ -170,7 +172,7 @@ using StreamHandler = std::unique_ptr<protocol::BodySink> (S3Service::*)(std::sh
 
 class S3Service final : public protocol::Service {
  public:
-  explicit S3Service(const protocol::Platform& platform);
+  explicit S3Service(const protocol::Platform& platform, NotificationTargets targets = {});
 
   std::string_view name() const override { return "s3"; }
   protocol::WireProtocol protocol() const override { return protocol::WireProtocol::kRestXml; }
@@ -196,6 +198,8 @@ class S3Service final : public protocol::Service {
   Response get_bucket_acl(Call& c);
   Response get_bucket_policy(Call& c);
   Response get_bucket_encryption(Call& c);
+  Response put_bucket_notification_configuration(Call& c);
+  Response get_bucket_notification_configuration(Call& c);
   Response post_object(Call& c);
 
   // ---- listing (s3_listing.cpp)
@@ -223,6 +227,20 @@ class S3Service final : public protocol::Service {
   Response upload_part_copy(Call& c);
   Response complete_multipart_upload(Call& c);
   Response abort_multipart_upload(Call& c);
+
+  // ---- event notifications (s3_buckets.cpp handlers, s3_service.cpp helpers)
+  /// The event `kind` on `key` as the request `c` caused it, if `bucket` has a configuration that
+  /// wants it (callers test `bucket.notifications` first: the one check writes pay without one).
+  /// Called where the change commits, under the key's lock, so sequencers follow commit order.
+  struct PendingEvent {
+    std::shared_ptr<const NotificationConfig> config;
+    ObjectEvent event;
+  };
+  std::optional<PendingEvent> object_event(const Call& c, const BucketRecord& bucket, EventKind kind,
+                                           std::string_view key, const ObjectRecord* object);
+  /// Sends it (after the lock is released, before the response): acknowledged writes never lose
+  /// their event; a destination that fails is skipped without failing the request.
+  void emit(std::optional<PendingEvent> pending);
 
   /// Verifies a SigV2 presigned request and makes its signer the caller (s3_sigv2.cpp).
   void authenticate_sigv2(Call& c);
@@ -269,6 +287,10 @@ class S3Service final : public protocol::Service {
   BlobStore blobs_;
   KeyLocks locks_;
   std::shared_ptr<const protocol::sigv4::CredentialLookup> keys_;
+  NotificationDelivery notifications_;
+  Sequencer sequencer_;
+  /// Serialises read-modify-write of bucket records (tagging, notification configuration).
+  std::mutex bucket_config_mu_;
 
   // ---- the bucket table (all accounts; bucket names are global)
   [[nodiscard]] std::optional<BucketRecord> bucket(std::string_view name) const;

@@ -231,13 +231,14 @@ Response S3Service::upload_part_copy(Call& c) {
 
 Response S3Service::complete_multipart_upload(Call& c) {
   auto upload = require_upload(c);
+  auto bucket = require_bucket(c);
   auto request = decode_body_xml("CompleteMultipartUpload", c.body);
   auto parts = request.find("Parts");
   if (parts == request.end() || parts->empty()) {
     throw errors::malformed_xml();
   }
   const auto& listed = *parts;
-  std::lock_guard lock(locks_.of(c.bucket, c.key));
+  std::unique_lock lock(locks_.of(c.bucket, c.key));
   // Every stored part, to know which ones the object leaves out.
   std::map<std::uint32_t, PartRecord> stored;
   for (auto cur = store_.scan_prefix(Space::kS3Meta, part_prefix(upload.upload_id)); cur.valid(); cur.next()) {
@@ -338,6 +339,12 @@ Response S3Service::complete_multipart_upload(Call& c) {
   }
   batch.del(Space::kS3Meta, upload_key(c.bucket, c.key, upload.upload_id));
   commit_object(c.bucket, c.key, record, current, batch, std::move(retired));
+  std::optional<PendingEvent> event;
+  if (bucket.notifications) {
+    event = object_event(c, bucket, EventKind::kCompleteMultipartUpload, c.key, &record);
+  }
+  lock.unlock();
+  emit(std::move(event));
 
   auto host = std::string(c.ctx.head.headers.get("host").value_or("localhost"));
   protocol::XmlWriter xml;

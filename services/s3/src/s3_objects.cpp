@@ -196,15 +196,20 @@ class PutObjectSink final : public protocol::BodySink {
     record_.checksum = digests_.checksum;
     record_.checksum_type = digests_.checksum.empty() ? "" : "FULL_OBJECT";
     record_.segments = {Segment{writer_->blob(), writer_->size(), {}, {}}};
+    std::optional<S3Service::PendingEvent> event;
     {
       std::lock_guard lock(s3_.locks_.of(c.bucket, c.key));
-      s3_.require_bucket(c);
+      auto bucket = s3_.require_bucket(c);
       auto current = s3_.load_object(c.bucket, c.key);
       S3Service::check_write_conditions(c, current);
       storage::Batch batch;
       writer_->finish(batch);
       s3_.commit_object(c.bucket, c.key, record_, current, batch);
+      if (bucket.notifications) {
+        event = s3_.object_event(c, bucket, EventKind::kPut, c.key, &record_);
+      }
     }
+    s3_.emit(std::move(event));
     Response r(200, "");
     r.headers.set("ETag", quote_etag(record_.etag));
     r.headers.set("x-amz-server-side-encryption", sse_algorithm(record_));
@@ -317,26 +322,34 @@ Response S3Service::get_object(Call& c) { return read_object(*this, c, true); }
 Response S3Service::head_object(Call& c) { return read_object(*this, c, false); }
 
 Response S3Service::delete_object(Call& c) {
-  require_bucket(c);
+  auto bucket = require_bucket(c);
   check_version_id(c);
-  std::lock_guard lock(locks_.of(c.bucket, c.key));
-  if (auto o = load_object(c.bucket, c.key)) {
-    if (auto im = c.header("if-match"); im && unquoted(*im) != o->etag && unquoted(*im) != "*") {
-      throw errors::precondition_failed("If-Match");
+  std::optional<PendingEvent> event;
+  {
+    std::lock_guard lock(locks_.of(c.bucket, c.key));
+    if (auto o = load_object(c.bucket, c.key)) {
+      if (auto im = c.header("if-match"); im && unquoted(*im) != o->etag && unquoted(*im) != "*") {
+        throw errors::precondition_failed("If-Match");
+      }
+      storage::Batch batch;
+      batch.del(storage::Space::kS3Meta, object_key(c.bucket, c.key));
+      blobs_.retire(batch, o->segments);
+      if (auto st = store_.write(batch); !st) {
+        throw protocol::errors::internal_failure(st.message());
+      }
+      blobs_.collect(o->segments);
     }
-    storage::Batch batch;
-    batch.del(storage::Space::kS3Meta, object_key(c.bucket, c.key));
-    blobs_.retire(batch, o->segments);
-    if (auto st = store_.write(batch); !st) {
-      throw protocol::errors::internal_failure(st.message());
+    // S3 reports the delete whether or not the key existed (the request succeeded either way).
+    if (bucket.notifications) {
+      event = object_event(c, bucket, EventKind::kDelete, c.key, nullptr);
     }
-    blobs_.collect(o->segments);
   }
+  emit(std::move(event));
   return Response(204, "");
 }
 
 Response S3Service::delete_objects(Call& c) {
-  require_bucket(c);
+  auto bucket = require_bucket(c);
   PayloadDigests digests(c);
   digests.update(c.body);
   digests.verify(c);
@@ -367,18 +380,25 @@ Response S3Service::delete_objects(Call& c) {
           .element("Message", "Invalid key").close();
       continue;
     }
-    std::lock_guard lock(locks_.of(c.bucket, key));
-    if (auto o = load_object(c.bucket, key)) {
-      storage::Batch batch;
-      batch.del(storage::Space::kS3Meta, object_key(c.bucket, key));
-      blobs_.retire(batch, o->segments);
-      if (auto st = store_.write(batch); !st) {
-        xml.open("Error").element("Key", key).element("Code", "InternalError")
-            .element("Message", "We encountered an internal error. Please try again.").close();
-        continue;
+    std::optional<PendingEvent> event;
+    {
+      std::lock_guard lock(locks_.of(c.bucket, key));
+      if (auto o = load_object(c.bucket, key)) {
+        storage::Batch batch;
+        batch.del(storage::Space::kS3Meta, object_key(c.bucket, key));
+        blobs_.retire(batch, o->segments);
+        if (auto st = store_.write(batch); !st) {
+          xml.open("Error").element("Key", key).element("Code", "InternalError")
+              .element("Message", "We encountered an internal error. Please try again.").close();
+          continue;
+        }
+        blobs_.collect(o->segments);
       }
-      blobs_.collect(o->segments);
+      if (bucket.notifications) {
+        event = object_event(c, bucket, EventKind::kDelete, key, nullptr);
+      }
     }
+    emit(std::move(event));
     if (!quiet) {
       xml.open("Deleted").element("Key", key);
       if (version) {
@@ -392,7 +412,7 @@ Response S3Service::delete_objects(Call& c) {
 
 Response S3Service::copy_object(Call& c) {
   check_new_key(c);
-  require_bucket(c);
+  auto bucket = require_bucket(c);
   auto src = copy_source(c);
   std::string directive(c.header("x-amz-metadata-directive").value_or("COPY"));
   std::string tag_directive(c.header("x-amz-tagging-directive").value_or("COPY"));
@@ -422,7 +442,7 @@ Response S3Service::copy_object(Call& c) {
   if (tag_directive == "REPLACE") {
     record.tags = fresh.tags;
   }
-  std::lock_guard lock(locks_.of(c.bucket, c.key));
+  std::unique_lock lock(locks_.of(c.bucket, c.key));
   auto current = load_object(c.bucket, c.key);
   check_write_conditions(c, current);
   storage::Batch batch;
@@ -440,6 +460,12 @@ Response S3Service::copy_object(Call& c) {
     }
   }
   commit_object(c.bucket, c.key, record, current, batch);
+  std::optional<PendingEvent> event;
+  if (bucket.notifications) {
+    event = object_event(c, bucket, EventKind::kCopy, c.key, &record);
+  }
+  lock.unlock();
+  emit(std::move(event));
   protocol::XmlWriter xml;
   xml.open("CopyObjectResult", kXmlns)
       .element("ETag", quote_etag(record.etag))
@@ -451,17 +477,24 @@ Response S3Service::copy_object(Call& c) {
 }
 
 Response S3Service::put_object_tagging(Call& c) {
-  require_bucket(c);
+  auto bucket = require_bucket(c);
   auto tags = parse_tagging_xml(c.body, 10);
-  std::lock_guard lock(locks_.of(c.bucket, c.key));
-  auto o = load_object(c.bucket, c.key);
-  if (!o) {
-    throw errors::no_such_key(c.key);
+  std::optional<PendingEvent> event;
+  {
+    std::lock_guard lock(locks_.of(c.bucket, c.key));
+    auto o = load_object(c.bucket, c.key);
+    if (!o) {
+      throw errors::no_such_key(c.key);
+    }
+    o->tags = std::move(tags);
+    if (auto st = store_.put(storage::Space::kS3Meta, object_key(c.bucket, c.key), encode(*o)); !st) {
+      throw protocol::errors::internal_failure(st.message());
+    }
+    if (bucket.notifications) {
+      event = object_event(c, bucket, EventKind::kTaggingPut, c.key, &*o);
+    }
   }
-  o->tags = std::move(tags);
-  if (auto st = store_.put(storage::Space::kS3Meta, object_key(c.bucket, c.key), encode(*o)); !st) {
-    throw protocol::errors::internal_failure(st.message());
-  }
+  emit(std::move(event));
   return Response(200, "");
 }
 
@@ -471,16 +504,23 @@ Response S3Service::get_object_tagging(Call& c) {
 }
 
 Response S3Service::delete_object_tagging(Call& c) {
-  require_bucket(c);
-  std::lock_guard lock(locks_.of(c.bucket, c.key));
-  auto o = load_object(c.bucket, c.key);
-  if (!o) {
-    throw errors::no_such_key(c.key);
+  auto bucket = require_bucket(c);
+  std::optional<PendingEvent> event;
+  {
+    std::lock_guard lock(locks_.of(c.bucket, c.key));
+    auto o = load_object(c.bucket, c.key);
+    if (!o) {
+      throw errors::no_such_key(c.key);
+    }
+    o->tags.clear();
+    if (auto st = store_.put(storage::Space::kS3Meta, object_key(c.bucket, c.key), encode(*o)); !st) {
+      throw protocol::errors::internal_failure(st.message());
+    }
+    if (bucket.notifications) {
+      event = object_event(c, bucket, EventKind::kTaggingDelete, c.key, &*o);
+    }
   }
-  o->tags.clear();
-  if (auto st = store_.put(storage::Space::kS3Meta, object_key(c.bucket, c.key), encode(*o)); !st) {
-    throw protocol::errors::internal_failure(st.message());
-  }
+  emit(std::move(event));
   return Response(204, "");
 }
 

@@ -268,7 +268,7 @@ Response S3Service::post_object(Call& c) {
       c.ctx.account_id = cred->account_id;
     }
   }
-  require_bucket(c);
+  auto bucket = require_bucket(c);
   c.key = key;
   if (c.key.empty() || c.key.size() > 1024) {
     throw AwsError("InvalidArgument", 400, "User key must have a length greater than 0.");
@@ -307,10 +307,15 @@ Response S3Service::post_object(Call& c) {
     writer->finish(batch);
     record.segments = {Segment{writer->blob(), record.size, {}, {}}};
   }
+  std::optional<PendingEvent> event;
   {
     std::lock_guard lock(locks_.of(c.bucket, c.key));
     commit_object(c.bucket, c.key, record, load_object(c.bucket, c.key), batch);
+    if (bucket.notifications) {
+      event = object_event(c, bucket, EventKind::kPost, c.key, &record);
+    }
   }
+  emit(std::move(event));
   auto host = std::string(c.header("host").value_or("localhost"));
   auto location = std::string(c.ctx.head.tls ? "https://" : "http://") + host + "/" + c.bucket + "/" +
                   protocol::uri_encode(c.key, true);

@@ -50,6 +50,7 @@ const Operation kOperations[] = {
     {"ListBuckets", "GET", kSvc, "", "", &S::list_buckets},
 
     {"PutBucketTagging", "PUT", kBkt, "tagging", "", &S::put_bucket_tagging},
+    {"PutBucketNotificationConfiguration", "PUT", kBkt, "notification", "", &S::put_bucket_notification_configuration},
     {"CreateBucket", "PUT", kBkt, "", "", &S::create_bucket},
     {"GetBucketLocation", "GET", kBkt, "location", "", &S::get_bucket_location},
     {"GetBucketTagging", "GET", kBkt, "tagging", "", &S::get_bucket_tagging},
@@ -57,6 +58,7 @@ const Operation kOperations[] = {
     {"GetBucketAcl", "GET", kBkt, "acl", "", &S::get_bucket_acl},
     {"GetBucketPolicy", "GET", kBkt, "policy", "", &S::get_bucket_policy},
     {"GetBucketEncryption", "GET", kBkt, "encryption", "", &S::get_bucket_encryption},
+    {"GetBucketNotificationConfiguration", "GET", kBkt, "notification", "", &S::get_bucket_notification_configuration},
     {"ListMultipartUploads", "GET", kBkt, "uploads", "", &S::list_multipart_uploads},
     {"ListObjectVersions", "GET", kBkt, "versions", "", &S::list_object_versions},
     {"ListObjectsV2", "GET", kBkt, "list-type", "", &S::list_objects_v2},
@@ -250,6 +252,8 @@ std::string iam_action_of(std::string_view operation) {
       {"DeleteObjects", "DeleteObject"},
       {"DeleteBucketTagging", "PutBucketTagging"},
       {"GetBucketEncryption", "GetEncryptionConfiguration"},
+      {"GetBucketNotificationConfiguration", "GetBucketNotification"},
+      {"PutBucketNotificationConfiguration", "PutBucketNotification"},
   };
   for (const auto& [op, action] : kDiffering) {
     if (op == operation) {
@@ -261,13 +265,14 @@ std::string iam_action_of(std::string_view operation) {
 
 }  // namespace
 
-S3Service::S3Service(const protocol::Platform& platform)
+S3Service::S3Service(const protocol::Platform& platform, NotificationTargets targets)
     : store_(platform.store),
       clock_(platform.clock),
       scheduler_(platform.scheduler),
       blobs_(platform.store, platform.clock,
              [&pool = platform.scheduler](std::function<void()> task) { pool.post(std::move(task)); }),
-      keys_(platform.keys) {
+      keys_(platform.keys),
+      notifications_(std::move(targets.queues), std::move(targets.topics)) {
   blobs_.sweep();
   load_buckets();
 }
@@ -425,6 +430,58 @@ std::vector<BucketRecord> S3Service::account_buckets(std::string_view account) c
     }
   }
   return out;
+}
+
+// ---- event notifications
+
+std::optional<S3Service::PendingEvent> S3Service::object_event(const Call& c, const BucketRecord& bucket,
+                                                               EventKind kind, std::string_view key,
+                                                               const ObjectRecord* object) {
+  if (!bucket.notifications || !NotificationDelivery::wants(*bucket.notifications, kind, key)) {
+    return std::nullopt;
+  }
+  PendingEvent p;
+  p.config = bucket.notifications;
+  auto& e = p.event;
+  e.kind = kind;
+  e.time_ms = clock_.now_ms();
+  e.region = bucket.region;
+  e.bucket = bucket.name;
+  e.bucket_owner = bucket.account;
+  const auto& caller = c.ctx.caller;
+  if (caller.user_id.empty() && c.ctx.account_id.empty()) {
+    e.principal_id = "Anonymous";
+  } else if (caller.user_id.empty() || caller.user_id == c.ctx.account_id) {
+    e.principal_id = customer_principal_id(c.ctx.account_id);  // the account's root user
+  } else {
+    e.principal_id = "AWS:" + caller.user_id;
+  }
+  e.source_ip = c.ctx.head.remote_address;
+  if (e.source_ip.starts_with("::ffff:")) {
+    e.source_ip.erase(0, 7);  // IPv4-mapped: the IPv4 address
+  }
+  e.request_id = c.ctx.request_id;
+  e.host_id = protocol::base64_encode(c.ctx.request_id + c.ctx.request_id);  // as the response's x-amz-id-2
+  e.key = std::string(key);
+  if (object != nullptr) {
+    e.size = object->size;
+    e.etag = object->etag;
+  }
+  if (kind != EventKind::kTaggingPut && kind != EventKind::kTaggingDelete) {
+    e.sequencer = sequencer_.next(e.time_ms);
+  }
+  return p;
+}
+
+void S3Service::emit(std::optional<PendingEvent> pending) {
+  if (!pending) {
+    return;
+  }
+  try {
+    notifications_.deliver(*pending->config, pending->event);
+  } catch (const std::exception&) {
+    // A destination's failure never fails the S3 request, which has already committed.
+  }
 }
 
 // ---- shared helpers
@@ -682,6 +739,10 @@ std::string canonical_user_id(std::string_view account_id) {
 
 std::shared_ptr<protocol::Service> make_s3_service(const protocol::Platform& platform) {
   return std::make_shared<S3Service>(platform);
+}
+
+std::shared_ptr<protocol::Service> make_s3_service(const protocol::Platform& platform, NotificationTargets targets) {
+  return std::make_shared<S3Service>(platform, std::move(targets));
 }
 
 }  // namespace fogbank::s3

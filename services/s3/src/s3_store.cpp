@@ -10,6 +10,7 @@
 
 #include "fogbank/protocol/crypto.hpp"
 #include "fogbank/storage/keys.hpp"
+#include "s3_notifications.hpp"
 
 namespace fogbank::s3 {
 
@@ -196,6 +197,9 @@ std::string encode(const BucketRecord& r) {
   if (r.tags) {
     j["tags"] = pairs_to_json(*r.tags);
   }
+  if (r.notifications) {
+    j["notification"] = to_stored(*r.notifications);
+  }
   return dump_record(j);
 }
 
@@ -225,6 +229,14 @@ bool decode(std::string_view data, BucketRecord& r) {
     r.tags.reset();
     if (j.contains("tags")) {
       r.tags = pairs_from_json(j.at("tags"));
+    }
+    r.notifications.reset();
+    if (auto n = j.find("notification"); n != j.end()) {
+      auto config = from_stored(*n);
+      if (!config) {
+        throw json::other_error::create(501, "corrupt notification configuration", nullptr);
+      }
+      r.notifications = std::make_shared<const NotificationConfig>(std::move(*config));
     }
   });
 }

@@ -32,12 +32,17 @@ namespace fogbank::s3 {
 
 using NameValues = std::vector<std::pair<std::string, std::string>>;
 
+struct NotificationConfig;  // s3_notifications.hpp
+
 struct BucketRecord {
   std::string name;
   std::string account;
   std::string region;
   std::int64_t created_ms = 0;
   std::optional<NameValues> tags;  ///< nullopt: no tag set (NoSuchTagSet)
+  /// Event notifications; null when the bucket has none (the common case: writes check only this
+  /// pointer). Shared and immutable, so copying a record stays cheap.
+  std::shared_ptr<const NotificationConfig> notifications;
 };
 
 /// A run of object bytes stored as one blob: the whole object of a single PUT, or one part of a

@@ -8,6 +8,8 @@
 
 #include "fogbank/protocol/platform.hpp"
 #include "fogbank/protocol/service.hpp"
+#include "fogbank/sns/topic_publisher.hpp"
+#include "fogbank/sqs/message_sink.hpp"
 
 namespace fogbank::s3 {
 
@@ -16,6 +18,17 @@ namespace fogbank::s3 {
 /// bodies, read-ahead of long reads) on platform.scheduler's pool, and platform.keys to verify
 /// the policy signatures of browser POST uploads.
 std::shared_ptr<protocol::Service> make_s3_service(const protocol::Platform& platform);
+
+/// Where S3 event notifications go: SQS queues and SNS topics, through those services' public
+/// interfaces. Either may be null; a configuration naming a destination of a missing service fails
+/// validation as one naming a queue or topic that does not exist.
+struct NotificationTargets {
+  std::shared_ptr<sqs::MessageSink> queues;
+  std::shared_ptr<sns::TopicPublisher> topics;
+};
+
+/// S3 whose bucket notifications deliver to `targets` (the registry's S3).
+std::shared_ptr<protocol::Service> make_s3_service(const protocol::Platform& platform, NotificationTargets targets);
 
 /// The 64-hex-digit canonical user id S3 shows as Owner/ID for an account.
 std::string canonical_user_id(std::string_view account_id);
