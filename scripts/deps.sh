@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what fogbank needs from Debian 12 packages, only what is missing (idempotent).
 #   scripts/deps.sh build   toolchain and libraries
-#   scripts/deps.sh test    + clients used by the end-to-end tests (boto3, AWS CLI)
+#   scripts/deps.sh test    + clients used by the end-to-end tests (boto3, AWS CLI, Node.js)
 set -euo pipefail
 
 want=(cmake ninja-build g++ ccache pkg-config libboost1.81-dev librocksdb-dev libssl-dev
@@ -9,9 +9,13 @@ want=(cmake ninja-build g++ ccache pkg-config libboost1.81-dev librocksdb-dev li
 if [[ ${1:-build} == test ]]; then
   # Debian's python3-boto3 is also the Query-protocol SQS client of the end-to-end tests (its
   # older botocore still speaks Query); a python3 that has a newer boto3 drives everything else.
-  want+=(python3 procps python3-boto3)
-  if ! command -v aws >/dev/null 2>&1 && ! python3 -c 'import awscli' >/dev/null 2>&1; then
-    want+=(awscli)
+  # awscli is Debian's AWS CLI v2 (/usr/bin/aws); a pip-installed v1 may come first on PATH and is
+  # exercised too where present.
+  want+=(python3 procps python3-boto3 awscli)
+  # Node.js runs the JavaScript SDK v3 tests (tests/js, installed from npm by the test itself);
+  # a machine that already has node (with its npm) keeps it.
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    want+=(nodejs npm)
   fi
 fi
 
