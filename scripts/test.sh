@@ -7,6 +7,8 @@
 #                            the end-to-end tests that load fogbank from many threads
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Paths relative to the checkout in ccache's keys: a fresh clone (CI's) reuses earlier builds.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 scripts/deps.sh test
 
 py=python3
