@@ -20,6 +20,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import fogbank_harness as fh  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
 from test_sns import http_get, verify_signature  # noqa: E402
 
 USER_AGENT = "Amazon Simple Notification Service Agent"
@@ -374,6 +375,70 @@ class SnsAdminEndpointsTest(SnsHttpTestBase):
             self.assertEqual(self.server.admin("/_fogbank/sns/opt-out", "POST", bad)[0], 400, bad)
         status, _, headers = self.server.admin("/_fogbank/sns/opt-out")
         self.assertEqual((status, headers.get("allow")), (405, "POST"))
+
+    def sandbox_numbers(self, sns=None):
+        return (sns or self.sns).list_sms_sandbox_phone_numbers()["PhoneNumbers"]
+
+    def sent_code(self, phone):
+        sent = [d for d in self.deliveries(phone=phone) if d["type"] == "SandboxVerification"]
+        self.assertTrue(sent, "no verification SMS recorded")
+        return sent[-1]["attributes"]["OneTimePassword"]
+
+    def test_sms_sandbox_destination_numbers(self):
+        other = "+15555550199"
+        self.assertEqual(self.sandbox_numbers(), [])
+        self.sns.create_sms_sandbox_phone_number(PhoneNumber=self.PHONE, LanguageCode="en-US")
+        self.sns.create_sms_sandbox_phone_number(PhoneNumber=other)
+        self.assertEqual(self.sandbox_numbers(), [{"PhoneNumber": self.PHONE, "Status": "Pending"},
+                                                  {"PhoneNumber": other, "Status": "Pending"}])
+        code = self.sent_code(self.PHONE)
+        self.assertRegex(code, r"^[0-9]{6}$")
+        wrong = "000000" if code != "000000" else "111111"
+        with self.assertRaises(ClientError) as ctx:
+            self.sns.verify_sms_sandbox_phone_number(PhoneNumber=self.PHONE, OneTimePassword=wrong)
+        err = ctx.exception.response
+        self.assertEqual((err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]),
+                         ("VerificationException", 400))
+        self.sns.verify_sms_sandbox_phone_number(PhoneNumber=self.PHONE, OneTimePassword=code)
+        self.assertEqual(self.sandbox_numbers()[0], {"PhoneNumber": self.PHONE, "Status": "Verified"})
+        # Pages of one, then the state survives a restart.
+        first = self.sns.list_sms_sandbox_phone_numbers(MaxResults=1)
+        self.assertEqual(len(first["PhoneNumbers"]), 1)
+        rest = self.sns.list_sms_sandbox_phone_numbers(MaxResults=1, NextToken=first["NextToken"])
+        self.assertEqual(rest["PhoneNumbers"], [{"PhoneNumber": other, "Status": "Pending"}])
+        self.assertNotIn("NextToken", rest)
+        self.server.restart()
+        sns = self.server.client("sns")
+        self.assertEqual(self.sandbox_numbers(sns), [{"PhoneNumber": self.PHONE, "Status": "Verified"},
+                                                     {"PhoneNumber": other, "Status": "Pending"}])
+        sns.delete_sms_sandbox_phone_number(PhoneNumber=other)
+        self.assertEqual(self.sandbox_numbers(sns), [{"PhoneNumber": self.PHONE, "Status": "Verified"}])
+        # Numbers are per region.
+        self.assertEqual(self.sandbox_numbers(self.server.client("sns", region="eu-west-1")), [])
+
+    def test_sms_sandbox_errors(self):
+        def error(fn, **kwargs):
+            with self.assertRaises(ClientError) as ctx:
+                fn(**kwargs)
+            e = ctx.exception.response
+            return e["Error"]["Code"], e["ResponseMetadata"]["HTTPStatusCode"]
+
+        self.assertEqual(error(self.sns.delete_sms_sandbox_phone_number, PhoneNumber=self.PHONE),
+                         ("ResourceNotFound", 404))
+        self.assertEqual(error(self.sns.verify_sms_sandbox_phone_number, PhoneNumber=self.PHONE,
+                               OneTimePassword="123456"), ("ResourceNotFound", 404))
+        self.assertEqual(error(self.sns.create_sms_sandbox_phone_number, PhoneNumber="5551234"),
+                         ("InvalidParameter", 400))
+        self.assertEqual(error(self.sns.create_sms_sandbox_phone_number, PhoneNumber=self.PHONE,
+                               LanguageCode="xx-XX"), ("InvalidParameter", 400))
+        self.sns.create_sms_sandbox_phone_number(PhoneNumber=self.PHONE)
+        self.assertEqual(error(self.sns.verify_sms_sandbox_phone_number, PhoneNumber=self.PHONE,
+                               OneTimePassword="12ab56"), ("InvalidParameter", 400))
+        self.assertEqual(error(self.sns.list_sms_sandbox_phone_numbers, NextToken="!!!"), ("InvalidParameter", 400))
+        # A number that replied STOP cannot be added.
+        opted = "+15555550177"
+        self.assertEqual(self.server.admin("/_fogbank/sns/opt-out", "POST", {"phoneNumber": opted})[0], 200)
+        self.assertEqual(error(self.sns.create_sms_sandbox_phone_number, PhoneNumber=opted), ("OptedOut", 400))
 
 
 class SnsHttpRestartTest(SnsHttpTestBase):

@@ -47,6 +47,7 @@ void SnsEngine::reset() {
   dedup_.clear();
   sms_.clear();
   opted_out_.clear();
+  sandbox_.clear();
   next_order_ = 1;
   log_->clear();
   if (outbox_) {
@@ -70,6 +71,7 @@ void SnsEngine::load_locked() {
   dedup_.clear();
   sms_.clear();
   opted_out_.clear();
+  sandbox_.clear();
   next_order_ = 1;
 
   // The key is read once: the service hands out references to it without the lock, and a reload
@@ -148,6 +150,17 @@ void SnsEngine::load_locked() {
       opted_out_.emplace(*account, *phone);
     }
   }
+  for (auto c = store_.scan_prefix(storage::Space::kSns, persist::kind_prefix('p')); c.valid(); c.next()) {
+    storage::KeyReader r(c.key());
+    auto kind = r.str();
+    auto account = r.str();
+    auto region = r.str();
+    auto phone = r.str();
+    SandboxNumber n;
+    if (account && region && phone && persist::decode_sandbox_number(c.value(), n)) {
+      sandbox_[SandboxKey{*account, *region, *phone}] = std::move(n);
+    }
+  }
 }
 
 void SnsEngine::commit(storage::Batch& batch) {
@@ -221,6 +234,9 @@ std::set<std::string> SnsEngine::accounts() {
   }
   for (const auto& [account, phone] : opted_out_) {
     out.insert(account);
+  }
+  for (const auto& [key, number] : sandbox_) {
+    out.insert(key.account);
   }
   out.erase("");
   return out;

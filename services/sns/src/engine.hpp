@@ -110,6 +110,10 @@ class SnsEngine {
   Value opt_in_phone_number(const Value& in, const Caller& c);
   Value get_sms_sandbox_account_status(const Value& in, const Caller& c);
   Value list_origination_numbers(const Value& in, const Caller& c);
+  Value create_sms_sandbox_phone_number(const Value& in, const Caller& c);
+  Value verify_sms_sandbox_phone_number(const Value& in, const Caller& c);
+  Value list_sms_sandbox_phone_numbers(const Value& in, const Caller& c);
+  Value delete_sms_sandbox_phone_number(const Value& in, const Caller& c);
 
   /// Records that `phone` replied STOP (there is no API for it on AWS either; tests and the
   /// admin endpoint use this).
@@ -197,6 +201,7 @@ class SnsEngine {
   std::map<std::string, std::map<std::string, DedupEntry>> dedup_;         // topic ARN → id → entry
   std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> sms_;  // (account, region)
   std::set<std::pair<std::string, std::string>> opted_out_;               // (account, phone)
+  std::map<SandboxKey, SandboxNumber> sandbox_;
   std::uint64_t next_order_ = 1;
 
   std::mutex base_url_mutex_;

@@ -75,4 +75,16 @@ struct DedupEntry {
   std::string sequence_number;
 };
 
+/// A destination number in the account's SMS sandbox (per region, as AWS keeps them).
+struct SandboxKey {
+  std::string account;
+  std::string region;
+  std::string phone;
+  auto operator<=>(const SandboxKey&) const = default;
+};
+struct SandboxNumber {
+  bool verified = false;
+  std::string one_time_password;  ///< the code last sent; empty once verified
+};
+
 }  // namespace fogbank::sns

@@ -23,6 +23,9 @@ std::string sms_key(std::string_view account, std::string_view region) {
 std::string opt_out_key(std::string_view account, std::string_view phone) {
   return KeyBuilder("o").str(account).str(phone).key();
 }
+std::string sandbox_key(const SandboxKey& k) {
+  return KeyBuilder("p").str(k.account).str(k.region).str(k.phone).key();
+}
 std::string signer_key() { return KeyBuilder("k").key(); }
 std::string kind_prefix(char kind) { return KeyBuilder(std::string_view(&kind, 1)).key(); }
 
@@ -111,6 +114,24 @@ bool decode_dedup(std::string_view data, DedupEntry& e) {
     e.expires_ms = j.at("expires").get<std::int64_t>();
     e.message_id = j.at("id").get<std::string>();
     e.sequence_number = j.value("seq", std::string());
+  } catch (const json::exception&) {
+    return false;
+  }
+  return true;
+}
+
+std::string encode_sandbox_number(const SandboxNumber& n) {
+  return json{{"verified", n.verified}, {"otp", n.one_time_password}}.dump();
+}
+
+bool decode_sandbox_number(std::string_view data, SandboxNumber& n) {
+  auto j = json::parse(data, nullptr, false);
+  if (!j.is_object()) {
+    return false;
+  }
+  try {
+    n.verified = j.at("verified").get<bool>();
+    n.one_time_password = j.value("otp", std::string());
   } catch (const json::exception&) {
     return false;
   }

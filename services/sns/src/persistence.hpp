@@ -6,6 +6,7 @@
 //   d / topic ARN / dedup id      → a FIFO topic's recent deduplication id (five minutes)
 //   m / account / region          → SMS attributes
 //   o / account / phone number    → an opted-out phone number (empty value)
+//   p / account / region / phone  → an SMS sandbox destination number (status and pending code)
 //   k                             → the signing key and certificate (PEM)
 //   q / id (u64)                  → an HTTP/HTTPS delivery waiting in the outbox (outbox.cpp)
 
@@ -23,8 +24,9 @@ std::string dedup_key(std::string_view topic_arn, std::string_view id);
 std::string dedup_prefix(std::string_view topic_arn);
 std::string sms_key(std::string_view account, std::string_view region);
 std::string opt_out_key(std::string_view account, std::string_view phone);
+std::string sandbox_key(const SandboxKey& k);
 std::string signer_key();
-/// Prefix of every key of one kind ('t', 's', 'd', 'm', 'o').
+/// Prefix of every key of one kind ('t', 's', 'd', 'm', 'o', 'p').
 std::string kind_prefix(char kind);
 
 std::string encode_topic(const Topic& t);
@@ -33,5 +35,7 @@ std::string encode_subscription(const Subscription& s);
 bool decode_subscription(std::string_view data, Subscription& s);
 std::string encode_dedup(const DedupEntry& e);
 bool decode_dedup(std::string_view data, DedupEntry& e);
+std::string encode_sandbox_number(const SandboxNumber& n);
+bool decode_sandbox_number(std::string_view data, SandboxNumber& n);
 
 }  // namespace fogbank::sns::persist

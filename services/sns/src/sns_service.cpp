@@ -74,6 +74,10 @@ protocol::ModeledServiceSpec spec(const std::shared_ptr<SnsEngine>& engine) {
       {"OptInPhoneNumber", &SnsEngine::opt_in_phone_number},
       {"GetSMSSandboxAccountStatus", &SnsEngine::get_sms_sandbox_account_status},
       {"ListOriginationNumbers", &SnsEngine::list_origination_numbers},
+      {"CreateSMSSandboxPhoneNumber", &SnsEngine::create_sms_sandbox_phone_number},
+      {"VerifySMSSandboxPhoneNumber", &SnsEngine::verify_sms_sandbox_phone_number},
+      {"ListSMSSandboxPhoneNumbers", &SnsEngine::list_sms_sandbox_phone_numbers},
+      {"DeleteSMSSandboxPhoneNumber", &SnsEngine::delete_sms_sandbox_phone_number},
   };
   for (const auto& [name, op] : table) {
     s.operations.emplace(name, [engine, op = op](Value in, protocol::Call& call) -> Value {

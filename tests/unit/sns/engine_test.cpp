@@ -257,5 +257,33 @@ TEST_F(SnsEngineTest, ResetForgetsEverythingButTheKey) {
   EXPECT_EQ(engine_->signer().certificate_id(), cert);
 }
 
+TEST_F(SnsEngineTest, SandboxNumbersVerifyWithTheRecordedCodeAndSurviveAReload) {
+  const Value phone = {{"PhoneNumber", "+15555550123"}};
+  engine_->create_sms_sandbox_phone_number(phone, caller());
+  auto sent = engine_->deliveries().list(DeliveryFilter{});
+  ASSERT_EQ(sent.size(), 1u);
+  const std::string code = sent[0].attributes.at("OneTimePassword");
+  EXPECT_EQ(sent[0].type, "SandboxVerification");
+  EXPECT_NE(sent[0].body.find(code), std::string::npos);
+
+  auto verify = [&](const std::string& otp) {
+    Value in = phone;
+    in["OneTimePassword"] = otp;
+    engine_->verify_sms_sandbox_phone_number(in, caller());
+  };
+  EXPECT_EQ(error_code([&] { verify(code == "99999" ? "88888" : "99999"); }), "VerificationException");
+  auto listed = engine_->list_sms_sandbox_phone_numbers(Value::object(), caller())["PhoneNumbers"];
+  EXPECT_EQ(listed, (Value::array({Value{{"PhoneNumber", "+15555550123"}, {"Status", "Pending"}}})));
+  verify(code);
+
+  engine_ = make_engine();
+  listed = engine_->list_sms_sandbox_phone_numbers(Value::object(), caller())["PhoneNumbers"];
+  EXPECT_EQ(listed, (Value::array({Value{{"PhoneNumber", "+15555550123"}, {"Status", "Verified"}}})));
+  EXPECT_TRUE(engine_->list_sms_sandbox_phone_numbers(Value::object(), caller(kOther))["PhoneNumbers"].empty());
+  EXPECT_EQ(error_code([&] { engine_->delete_sms_sandbox_phone_number(phone, caller(kOther)); }), "ResourceNotFound");
+  engine_->delete_sms_sandbox_phone_number(phone, caller());
+  EXPECT_EQ(error_code([&] { engine_->delete_sms_sandbox_phone_number(phone, caller()); }), "ResourceNotFound");
+}
+
 }  // namespace
 }  // namespace fogbank::sns
