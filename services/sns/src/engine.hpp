@@ -2,11 +2,14 @@
 // The SNS engine: every topic, subscription and SMS setting of every account, indexed in memory
 // and written through to the store's `sns` column family with one atomic batch per change.
 //
-// Thread-safety: every operation takes the engine's one mutex, deliveries included, so that a
-// FIFO topic's sequence numbers and its deliveries happen in the same order. Delivery to SQS
-// takes SQS's own lock under ours; SQS never calls back into SNS, so the order is fixed. The
-// outbox's lock is taken under ours too, never the other way round: its timers and HTTP callbacks
-// never call the engine.
+// Thread-safety: every operation takes the engine's one mutex. A FIFO topic's deliveries happen
+// under it, so that its sequence numbers and its deliveries happen in the same order; a standard
+// topic's deliveries (signing, SQS sends, recorded deliveries) run after it is released, so that
+// concurrent publishers sign and enqueue in parallel (AWS orders nothing across them either) and
+// the publish still answers only once they are done. Delivery to SQS takes SQS's own lock, under
+// ours for FIFO topics; SQS never calls back into SNS, so the order is fixed. The outbox's lock is
+// taken under ours too, never the other way round: its timers and HTTP callbacks never call the
+// engine.
 
 #include <cstdint>
 #include <functional>
@@ -170,13 +173,25 @@ class SnsEngine {
   static bool http_protocol(const std::string& protocol) { return protocol == "http" || protocol == "https"; }
   OutboxEntry http_entry(const Subscription& s, std::string type, std::string message_id, std::string body);
 
+  /// A standard topic's deliveries left for after the lock (see the thread-safety note).
+  struct OwedDelivery {
+    PublishedMessage message;
+    std::string sender_account;
+    std::vector<Subscription> targets;
+  };
   /// Dedup check, sequence number, persistence and delivery of one message to a topic; returns
-  /// the response members (MessageId, SequenceNumber).
-  Value dispatch(PublishedMessage m, Topic& topic, const Caller& c);
+  /// the response members (MessageId, SequenceNumber). A standard topic's non-HTTP deliveries go
+  /// to `owed`, which the caller passes to deliver_owed() once it released the lock.
+  Value dispatch(PublishedMessage m, Topic& topic, const Caller& c, std::vector<OwedDelivery>& owed);
+  /// Runs deliveries that dispatch() left, without the engine's lock.
+  void deliver_owed(std::vector<OwedDelivery>& owed);
+  /// Hands one subscription's delivery to its deliverer and records a failure; no lock needed.
+  void deliver_to(const Subscription& s, DeliveryContext& context);
+  /// Whether a delivery is refused or impossible before any deliverer sees it (an opted-out phone,
+  /// HTTP without a transport); records why. Under the lock.
+  bool undeliverable(const Subscription& s, DeliveryContext& context, const std::string& sender_account);
   /// The confirmed subscriptions of `topic` whose filter policy accepts `m`, in creation order.
   std::vector<const Subscription*> matching(const PublishedMessage& m, const Topic& topic);
-  /// Delivers to one non-HTTP subscription now and records what cannot be delivered.
-  void deliver_now(const Subscription& s, DeliveryContext& context, const std::string& sender_account);
   void record_failure(const Subscription& s, DeliveryContext& context, const DeliveryResult& result);
   void sweep_dedup(const std::string& topic_arn, std::int64_t now_ms, storage::Batch& batch);
 

@@ -98,7 +98,7 @@ void SnsEngine::sweep_dedup(const std::string& topic_arn, std::int64_t now_ms, s
   }
 }
 
-Value SnsEngine::dispatch(PublishedMessage m, Topic& topic, const Caller& c) {
+Value SnsEngine::dispatch(PublishedMessage m, Topic& topic, const Caller& c, std::vector<OwedDelivery>& owed) {
   storage::Batch batch;
   std::optional<Topic> updated;
   std::optional<DedupEntry> dedup;
@@ -144,16 +144,35 @@ Value SnsEngine::dispatch(PublishedMessage m, Topic& topic, const Caller& c) {
   if (outbox_) {
     outbox_->activate(std::move(staged));
   }
-  for (const Subscription* s : targets) {
-    if (!http_protocol(s->protocol) || !outbox_) {
-      deliver_now(*s, context, topic.account);
-    }
-  }
   Value out{{"MessageId", m.message_id}};
   if (topic.fifo) {
     out["SequenceNumber"] = m.sequence_number;
   }
+  OwedDelivery later{{}, topic.account, {}};
+  for (const Subscription* s : targets) {
+    if ((http_protocol(s->protocol) && outbox_) || undeliverable(*s, context, topic.account)) {
+      continue;
+    }
+    if (topic.fifo) {
+      deliver_to(*s, context);
+    } else {
+      later.targets.push_back(*s);
+    }
+  }
+  if (!later.targets.empty()) {
+    later.message = std::move(m);
+    owed.push_back(std::move(later));
+  }
   return out;
+}
+
+void SnsEngine::deliver_owed(std::vector<OwedDelivery>& owed) {
+  for (auto& o : owed) {
+    DeliveryContext context(o.message, *signer_);
+    for (const Subscription& s : o.targets) {
+      deliver_to(s, context);
+    }
+  }
 }
 
 std::vector<const Subscription*> SnsEngine::matching(const PublishedMessage& m, const Topic& topic) {
@@ -192,7 +211,7 @@ std::vector<const Subscription*> SnsEngine::matching(const PublishedMessage& m, 
   return out;
 }
 
-void SnsEngine::deliver_now(const Subscription& s, DeliveryContext& context, const std::string& sender_account) {
+bool SnsEngine::undeliverable(const Subscription& s, DeliveryContext& context, const std::string& sender_account) {
   // A notification that goes nowhere is still recorded, with why.
   auto undelivered = [&](const char* status, const char* error) {
     DeliveryRecord r;
@@ -208,15 +227,18 @@ void SnsEngine::deliver_now(const Subscription& s, DeliveryContext& context, con
     r.error = error;
     log_->add(std::move(r));
     deliverers_.count(s.protocol, DeliveryStatus::kFailed);
+    return true;
   };
   if (s.protocol == "sms" && opted_out_.count({sender_account, s.endpoint}) != 0) {
-    undelivered("refused", "Phone is currently opted out");
-    return;
+    return undelivered("refused", "Phone is currently opted out");
   }
-  if (http_protocol(s.protocol)) {
-    undelivered("failed", "fogbank has no outbound HTTP transport");  // engine tests run without one
-    return;
+  if (http_protocol(s.protocol) && !outbox_) {
+    return undelivered("failed", "fogbank has no outbound HTTP transport");  // engine tests run without one
   }
+  return false;
+}
+
+void SnsEngine::deliver_to(const Subscription& s, DeliveryContext& context) {
   Deliverer* d = deliverers_.find(s.protocol);
   if (d == nullptr) {
     return;
@@ -294,12 +316,17 @@ Value SnsEngine::publish(const Value& in, const Caller& c) {
       throw invalid_parameter("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter");
     }
     // A direct SMS: handed to the SMS deliverer like a subscription's.
-    std::lock_guard lock(mutex_);
     Subscription direct;
     direct.protocol = "sms";
     direct.endpoint = *phone;
     DeliveryContext context(m, *signer_);
-    deliver_now(direct, context, c.account);
+    {
+      std::lock_guard lock(mutex_);
+      if (undeliverable(direct, context, c.account)) {
+        return Value{{"MessageId", m.message_id}};
+      }
+    }
+    deliver_to(direct, context);
     return Value{{"MessageId", m.message_id}};
   }
   if (topic_arn && (target_arn || phone)) {
@@ -308,7 +335,7 @@ Value SnsEngine::publish(const Value& in, const Caller& c) {
   if (!topic_arn && target_arn && target_arn->find(":endpoint/") != std::string::npos) {
     throw invalid_parameter("Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified");
   }
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   Topic& topic = topic_for(c, target, topic_arn ? "TopicArn" : "TargetArn", "Publish");
   if (topic.fifo) {
     if (!dedup_id && topic.attribute("ContentBasedDeduplication") != "true") {
@@ -326,7 +353,11 @@ Value SnsEngine::publish(const Value& in, const Caller& c) {
   m.fifo = topic.fifo;
   m.group_id = group_id.value_or("");
   m.signature_version = topic.attribute("SignatureVersion", "1");
-  return dispatch(std::move(m), topic, c);
+  std::vector<OwedDelivery> owed;
+  Value out = dispatch(std::move(m), topic, c, owed);
+  lock.unlock();
+  deliver_owed(owed);
+  return out;
 }
 
 Value SnsEngine::publish_batch(const Value& in, const Caller& c) {
@@ -351,7 +382,7 @@ Value SnsEngine::publish_batch(const Value& in, const Caller& c) {
       }
     }
   }
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   Topic& topic = topic_for(c, topic_arn, "TopicArn", "Publish");
   std::set<std::string> seen;
   for (const auto& entry : entries) {
@@ -417,6 +448,7 @@ Value SnsEngine::publish_batch(const Value& in, const Caller& c) {
 
   Value successful = Value::array();
   Value failed = Value::array();
+  std::vector<OwedDelivery> owed;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const Value& entry = entries[i];
     const std::string id = input::optional_string(entry, "Id").value_or("");
@@ -440,7 +472,7 @@ Value SnsEngine::publish_batch(const Value& in, const Caller& c) {
         auto dedup = input::optional_string(entry, "MessageDeduplicationId");
         m.dedup_id = dedup ? *dedup : protocol::hex(protocol::sha256(raw));
       }
-      Value result = dispatch(std::move(m), topic, c);
+      Value result = dispatch(std::move(m), topic, c, owed);
       result["Id"] = id;
       successful.push_back(std::move(result));
     } catch (const protocol::AwsError& e) {
@@ -450,6 +482,8 @@ Value SnsEngine::publish_batch(const Value& in, const Caller& c) {
       failed.push_back(Value{{"Id", id}, {"Code", e.code}, {"Message", e.message}, {"SenderFault", e.sender_fault}});
     }
   }
+  lock.unlock();
+  deliver_owed(owed);
   return Value{{"Successful", std::move(successful)}, {"Failed", std::move(failed)}};
 }
 
