@@ -658,6 +658,11 @@ class SnsPublishTest(SnsTestBase):
             self.assertEqual(attr_error({"attr1": {"DataType": bad_type, "StringValue": "x"}}),
                              pvi("The message attribute 'attr1' has an invalid message attribute type, the set of "
                                  "supported type prefixes is Binary, Number, and String."))
+        for not_a_number in ("abc", "1.2.3", "1e", "--1"):
+            self.assertEqual(attr_error({"n": {"DataType": "Number", "StringValue": not_a_number}}),
+                             pvi("Could not cast message attribute 'n' value to number."))
+        self.assertEqual(attr_error({"n": {"DataType": "Number.float", "StringValue": "x1"}}),
+                         pvi("Could not cast message attribute 'n' value to number."))
         self.assertEqual(attr_error({"a^b": {"DataType": "String", "StringValue": "x"}}),
                          pvi("Invalid non-alphanumeric character '#x5E' was found in the message attribute name. "
                              "Can only include alphanumeric characters, hyphens, underscores, or dots."))

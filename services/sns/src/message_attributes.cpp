@@ -1,6 +1,7 @@
 #include "message_attributes.hpp"
 
 #include <cstdio>
+#include <regex>
 
 #include "errors.hpp"
 #include "fogbank/protocol/utf8.hpp"
@@ -49,6 +50,12 @@ void check_name(const std::string& name) {
     prev = c;
     ++p;
   }
+}
+
+/// A decimal number as SNS reads a Number attribute (sign, digits, fraction, exponent).
+bool numeric(const std::string& text) {
+  static const std::regex kNumber(R"([+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?)");
+  return std::regex_match(text, kNumber);
 }
 
 bool valid_type(const std::string& type) {
@@ -112,6 +119,9 @@ MessageAttributes read_message_attributes(const nlohmann::json& map, std::string
     }
     if (a.value.empty()) {
       throw parameter_value_invalid(empty_value);
+    }
+    if (type.starts_with("Number") && !numeric(a.value)) {
+      throw parameter_value_invalid("Could not cast message attribute '" + name + "' value to number.");
     }
     out.emplace(name, std::move(a));
   }
