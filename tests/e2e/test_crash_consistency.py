@@ -148,7 +148,12 @@ class CrashConsistencyTest(fh.FogbankTestCase):
         threads.append(threading.Thread(target=sqs_consumer, args=(server, url, ledger, stop)))
         for t in threads:
             t.start()
-        time.sleep(rng.uniform(0.3, MAX_LOAD_SECONDS))  # a random moment under load
+        # The kill must land after work was acknowledged, or there is nothing to check: wait for
+        # the first S3 and SQS acknowledgements (slow under sanitizers), then pick a random moment.
+        deadline = time.monotonic() + 30
+        while not (ledger.acked and ledger.sent) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, MAX_LOAD_SECONDS))  # a random moment under load
         before_kill_ms = server.clock()["now_ms"]
         server.kill9()
         stop.set()
