@@ -35,10 +35,10 @@ std::string DeliveryContext::payload(const Subscription& subscription) {
   return json && !subscription.raw() ? envelope(subscription) : message_.text_for(p);
 }
 
-DeliveryResult RecordingDeliverer::deliver(const Subscription& subscription, DeliveryContext& context) {
+DeliveryRecord notification_record(const Subscription& subscription, DeliveryContext& context, std::int64_t time_ms) {
   const PublishedMessage& m = context.message();
   DeliveryRecord r;
-  r.time_ms = clock_();
+  r.time_ms = time_ms;
   r.protocol = subscription.protocol;
   r.endpoint = subscription.endpoint;
   r.subscription_arn = subscription.arn;
@@ -47,6 +47,25 @@ DeliveryResult RecordingDeliverer::deliver(const Subscription& subscription, Del
   r.message_id = m.message_id;
   r.subject = m.subject.value_or("");
   r.body = context.payload(subscription);
+  return r;
+}
+
+DeliveryRecord control_record(const Subscription& subscription, const ControlMessage& message, std::int64_t time_ms) {
+  DeliveryRecord r;
+  r.time_ms = time_ms;
+  r.protocol = subscription.protocol;
+  r.endpoint = subscription.endpoint;
+  r.subscription_arn = subscription.arn;
+  r.topic_arn = subscription.topic_arn;
+  r.type = message.type;
+  r.message_id = message.message_id;
+  r.body = control_envelope(message);
+  return r;
+}
+
+DeliveryResult RecordingDeliverer::deliver(const Subscription& subscription, DeliveryContext& context) {
+  const PublishedMessage& m = context.message();
+  DeliveryRecord r = notification_record(subscription, context, clock_());
   r.status = "recorded";
   if (subscription.protocol == "sms") {
     for (const auto& [name, a] : m.attributes) {
@@ -60,15 +79,7 @@ DeliveryResult RecordingDeliverer::deliver(const Subscription& subscription, Del
 }
 
 DeliveryResult RecordingDeliverer::deliver_control(const Subscription& subscription, const ControlMessage& message) {
-  DeliveryRecord r;
-  r.time_ms = clock_();
-  r.protocol = subscription.protocol;
-  r.endpoint = subscription.endpoint;
-  r.subscription_arn = subscription.arn;
-  r.topic_arn = subscription.topic_arn;
-  r.type = message.type;
-  r.message_id = message.message_id;
-  r.body = control_envelope(message);
+  DeliveryRecord r = control_record(subscription, message, clock_());
   r.status = "recorded";
   log_->add(std::move(r));
   return {DeliveryStatus::kRecorded, {}, {}, {}};

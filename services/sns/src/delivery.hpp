@@ -44,6 +44,11 @@ class DeliveryContext {
   std::map<std::string, std::string> signatures_;  // text → signature
 };
 
+/// The log record of `subscription`'s Notification of `context`'s message, before its outcome.
+DeliveryRecord notification_record(const Subscription& subscription, DeliveryContext& context, std::int64_t time_ms);
+/// The log record of a SubscriptionConfirmation or UnsubscribeConfirmation, before its outcome.
+DeliveryRecord control_record(const Subscription& subscription, const ControlMessage& message, std::int64_t time_ms);
+
 enum class DeliveryStatus {
   kDelivered,  ///< handed to the destination (SQS: committed)
   kRecorded,   ///< protocol without a transport yet: kept in the recorder, dropped

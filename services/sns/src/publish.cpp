@@ -214,15 +214,7 @@ std::vector<const Subscription*> SnsEngine::matching(const PublishedMessage& m, 
 bool SnsEngine::undeliverable(const Subscription& s, DeliveryContext& context, const std::string& sender_account) {
   // A notification that goes nowhere is still recorded, with why.
   auto undelivered = [&](const char* status, const char* error) {
-    DeliveryRecord r;
-    r.time_ms = clock_();
-    r.protocol = s.protocol;
-    r.endpoint = s.endpoint;
-    r.subscription_arn = s.arn;
-    r.topic_arn = context.message().topic_arn;
-    r.type = "Notification";
-    r.message_id = context.message().message_id;
-    r.body = context.payload(s);
+    DeliveryRecord r = notification_record(s, context, clock_());
     r.status = status;
     r.error = error;
     log_->add(std::move(r));
@@ -251,16 +243,7 @@ void SnsEngine::deliver_to(const Subscription& s, DeliveryContext& context) {
 }
 
 void SnsEngine::record_failure(const Subscription& s, DeliveryContext& context, const DeliveryResult& result) {
-  DeliveryRecord r;
-  r.time_ms = clock_();
-  r.protocol = s.protocol;
-  r.endpoint = s.endpoint;
-  r.subscription_arn = s.arn;
-  r.topic_arn = context.message().topic_arn;
-  r.type = "Notification";
-  r.message_id = context.message().message_id;
-  r.subject = context.message().subject.value_or("");
-  r.body = context.payload(s);
+  DeliveryRecord r = notification_record(s, context, clock_());
   r.status = result.dead_letter_queue.empty() ? "failed" : "dead-lettered";
   r.dead_letter_queue = result.dead_letter_queue;
   r.error = result.detail + (result.message.empty() ? "" : ": " + result.message);

@@ -237,15 +237,7 @@ void SnsEngine::stage_control(storage::Batch& batch, std::vector<OutboxEntry>& s
 void SnsEngine::deliver_control(const Subscription& s, const ControlMessage& message) {
   if (http_protocol(s.protocol)) {
     if (!outbox_) {
-      DeliveryRecord r;
-      r.time_ms = clock_();
-      r.protocol = s.protocol;
-      r.endpoint = s.endpoint;
-      r.subscription_arn = s.arn;
-      r.topic_arn = s.topic_arn;
-      r.type = message.type;
-      r.message_id = message.message_id;
-      r.body = control_envelope(message);
+      DeliveryRecord r = control_record(s, message, clock_());
       r.status = "failed";
       r.error = "fogbank has no outbound HTTP transport";
       log_->add(std::move(r));
