@@ -8,6 +8,7 @@ import hashlib
 import json
 import pathlib
 import struct
+import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fuzz" / "corpus"
@@ -217,3 +218,22 @@ put("sqs_attributes", "fifo", "\x03FifoQueue=true\nContentBasedDeduplication=tru
     "\"sourceQueueArns\":[\"arn:aws:sqs:us-east-1:000000000000:src.fifo\"]}\n--\n--\nbody")
 put("sqs_attributes", "system", "\x04KmsMasterKeyId=alias/aws/sqs\nMaximumMessageSize=1024\n--\n"
     "AWSTraceHeader\tString\tRoot=1-5759e988-bd862e3fe1be46a994272793\n--\n\t\r\n")
+
+# --- event_stream: byte 0 = feed step; then framed messages ------------------------------------
+def frame(headers, payload):
+    block = b""
+    for name, value in headers:
+        block += bytes([len(name)]) + name.encode() + b"\x07" + struct.pack(">H", len(value)) + value.encode()
+    prelude = struct.pack(">II", 12 + len(block) + len(payload) + 4, len(block))
+    prelude += struct.pack(">I", zlib.crc32(prelude))
+    message = prelude + block + payload
+    return message + struct.pack(">I", zlib.crc32(message))
+
+
+put("event_stream", "subscribe", b"\x05" + frame(
+    [(":event-type", "initial-response"), (":content-type", "application/json"), (":message-type", "event")],
+    b"{}") + frame([(":event-type", "SubscribeToShardEvent"), (":content-type", "application/json"),
+                    (":message-type", "event")],
+                   b'{"Records":[],"ContinuationSequenceNumber":"1","MillisBehindLatest":0}'))
+put("event_stream", "exception", b"\x00" + frame(
+    [(":exception-type", "ResourceInUseException"), (":message-type", "exception")], b'{"message":"x"}'))
