@@ -1,10 +1,14 @@
-"""Shared plumbing for bench/s3_bench.py and bench/sqs_bench.py.
+"""Shared plumbing for the benchmarks in bench/.
 
 Builds fogbank and fogbank-load (Release, in build-bench/), starts fogbank and moto_server on free
 ports, runs fogbank-load workloads against either, samples the server process (CPU time, RSS from
 /proc), and prints a side-by-side table with ratios against moto_server, the anchor.
 Standard library + boto3 only.
 """
+import datetime
+import hashlib
+import hmac
+import http.client
 import json
 import os
 import resource
@@ -27,6 +31,66 @@ REGION = "us-east-1"
 
 # Processes whose presence means someone else is compiling: the numbers will be noisy.
 BUSY_COMMANDS = ("cc1plus", "cc1", "ld", "ld.gold", "ninja", "make", "rustc", "javac")
+
+
+# ----------------------------------------------------------------------------- a lean client
+# boto3 spends about a millisecond of client CPU per call (serialisation, hooks, signing), more
+# than many calls take on fogbank: a small SigV4 client keeps the client's share of the
+# measurement low, and is the same for every server it drives.
+
+class AwsError(Exception):
+    def __init__(self, status, body):
+        super().__init__("HTTP %d: %s" % (status, body[:300]))
+        self.status = status
+        self.body = body
+
+
+class SigV4Client:
+    """One keep-alive HTTP connection that signs POSTs to / (Query and JSON protocols)."""
+
+    def __init__(self, port, timeout=30):
+        self.host = "127.0.0.1:%d" % port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        self._day = None
+        self._keys = {}
+
+    def close(self):
+        self.conn.close()
+
+    def _signing_key(self, day, service):
+        if day != self._day:
+            self._day, self._keys = day, {}
+        key = self._keys.get(service)
+        if key is None:
+            k = hmac.new(("AWS4" + SECRET_KEY).encode(), day.encode(), hashlib.sha256).digest()
+            for part in (REGION, service, "aws4_request"):
+                k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+            key = self._keys[service] = k
+        return key
+
+    def post(self, service, body, content_type, target=None):
+        """The response body of a signed POST; AwsError unless it answers 200."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+        day = amz_date[:8]
+        payload_hash = hashlib.sha256(body).hexdigest()
+        headers = [("content-type", content_type), ("host", self.host), ("x-amz-date", amz_date)]
+        if target:
+            headers.append(("x-amz-target", target))
+        signed = ";".join(name for name, _ in headers)
+        canonical = "POST\n/\n\n%s\n%s\n%s" % ("".join("%s:%s\n" % h for h in headers), signed, payload_hash)
+        scope = "%s/%s/%s/aws4_request" % (day, REGION, service)
+        to_sign = "AWS4-HMAC-SHA256\n%s\n%s\n%s" % (amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest())
+        signature = hmac.new(self._signing_key(day, service), to_sign.encode(), hashlib.sha256).hexdigest()
+        out = {name: value for name, value in headers if name != "host"}
+        out["Authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"
+                                % (ACCESS_KEY, scope, signed, signature))
+        self.conn.request("POST", "/", body=body, headers=out)
+        resp = self.conn.getresponse()
+        data = resp.read()
+        if resp.status != 200:
+            raise AwsError(resp.status, data.decode("utf-8", "replace"))
+        return data
 
 
 def free_port():

@@ -26,9 +26,6 @@ build (the script says so when its CMakeCache says otherwise). Results go to
 bench/results/sns-<time>.json. Standard library only (plus bench_common's helpers).
 """
 import argparse
-import datetime
-import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -51,70 +48,19 @@ FORM = "application/x-www-form-urlencoded; charset=utf-8"
 JSON_10 = "application/x-amz-json-1.0"
 
 
-# ----------------------------------------------------------------------------- a lean client
-# boto3 spends about a millisecond of client CPU per call (serialisation, hooks, signing), more
-# than a publish→receive round takes on fogbank: a small SigV4 client keeps the client's share
-# of the measurement low, and is the same for both servers.
-
-class AwsError(Exception):
-    def __init__(self, status, body):
-        super().__init__("HTTP %d: %s" % (status, body[:300]))
-        self.status = status
-        self.body = body
+# ----------------------------------------------------------------------------- the client
+AwsError = bc.AwsError
 
 
-class Client:
-    """One keep-alive HTTP connection that signs SNS (Query) and SQS (JSON 1.0) calls."""
-
-    def __init__(self, port, timeout=30):
-        self.host = "127.0.0.1:%d" % port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        self._day = None
-        self._keys = {}
-
-    def close(self):
-        self.conn.close()
-
-    def _signing_key(self, day, service):
-        if day != self._day:
-            self._day, self._keys = day, {}
-        key = self._keys.get(service)
-        if key is None:
-            k = hmac.new(("AWS4" + bc.SECRET_KEY).encode(), day.encode(), hashlib.sha256).digest()
-            for part in (bc.REGION, service, "aws4_request"):
-                k = hmac.new(k, part.encode(), hashlib.sha256).digest()
-            key = self._keys[service] = k
-        return key
-
-    def _post(self, service, body, content_type, target=None):
-        now = datetime.datetime.now(datetime.timezone.utc)
-        amz_date = now.strftime("%Y%m%dT%H%M%SZ")
-        day = amz_date[:8]
-        payload_hash = hashlib.sha256(body).hexdigest()
-        headers = [("content-type", content_type), ("host", self.host), ("x-amz-date", amz_date)]
-        if target:
-            headers.append(("x-amz-target", target))
-        signed = ";".join(name for name, _ in headers)
-        canonical = "POST\n/\n\n%s\n%s\n%s" % ("".join("%s:%s\n" % h for h in headers), signed, payload_hash)
-        scope = "%s/%s/%s/aws4_request" % (day, bc.REGION, service)
-        to_sign = "AWS4-HMAC-SHA256\n%s\n%s\n%s" % (amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest())
-        signature = hmac.new(self._signing_key(day, service), to_sign.encode(), hashlib.sha256).hexdigest()
-        out = {name: value for name, value in headers if name != "host"}
-        out["Authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"
-                                % (bc.ACCESS_KEY, scope, signed, signature))
-        self.conn.request("POST", "/", body=body, headers=out)
-        resp = self.conn.getresponse()
-        data = resp.read()
-        if resp.status != 200:
-            raise AwsError(resp.status, data.decode("utf-8", "replace"))
-        return data
+class Client(bc.SigV4Client):
+    """bench_common's lean SigV4 client with the SNS (Query) and SQS (JSON 1.0) calls used here."""
 
     def sns(self, action, params):
         body = urllib.parse.urlencode(dict(params, Action=action, Version=SNS_VERSION)).encode()
-        return self._post("sns", body, FORM)
+        return self.post("sns", body, FORM)
 
     def sqs(self, operation, params):
-        data = self._post("sqs", json.dumps(params).encode(), JSON_10, "AmazonSQS." + operation)
+        data = self.post("sqs", json.dumps(params).encode(), JSON_10, "AmazonSQS." + operation)
         return json.loads(data) if data else {}
 
     # the calls the workloads make
