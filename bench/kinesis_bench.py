@@ -2,31 +2,28 @@
 """Kinesis Data Streams: PutRecords ingest and GetRecords drain, fogbank next to moto_server and
 kinesalite in one run (one server at a time, so they never share the CPU).
 
-    bench/kinesis_bench.py [--fogbank build-rel/server/fogbank] [--batches 400] [--peer-batches 40]
-                           [--shards 4] [--producers 2] [--record-size 1024] [--skip-moto]
-                           [--skip-kinesalite] [--max-seconds 60]
+    bench/kinesis_bench.py [--fogbank build-rel/server/fogbank] [--load build-rel/bench/fogbank-load]
+                           [--duration 10] [--shards 4] [--connections 2] [--record-size 1024]
+                           [--skip-moto] [--skip-kinesalite]
 
-Workloads (AWS JSON 1.1, SigV4-signed by bench_common's lean client on keep-alive connections;
-the same client drives every server):
-  put     `--producers` threads (one connection each) send PutRecords batches of 500 records of
-          `--record-size` bytes with random partition keys into a stream of `--shards` shards;
-          records/s = acknowledged records / time from the first call to the last answer.
-  drain   one reader takes a TRIM_HORIZON iterator per shard and follows NextShardIterator with
-          GetRecords(Limit=10000) until every shard came back empty; records/s over the drain.
-Peers hold fewer records (`--peer-batches`): both are far slower, and a rate is a rate.
+Workloads, driven by the same C++ load tool (bench/load, SigV4-signed AWS JSON 1.1 on keep-alive
+connections) against every server:
+  put     `--connections` connections send PutRecords batches of 500 records of `--record-size`
+          bytes (partition keys spread over `--shards` shards) for `--duration` s after 1 s of
+          warm-up; records/s over the timed window.
+  drain   one connection per shard takes a TRIM_HORIZON iterator and follows NextShardIterator with
+          GetRecords(Limit=10000) until its shard is caught up; records/s over the drain of
+          everything the put phase acknowledged.
 Target (issue #13): fogbank >= 20x the faster peer on both. kinesalite comes from npm
-(bench/js/package.json, pinned; `npm ci` on first use). Results go to
-bench/results/kinesis-<time>.json. Standard library only (plus bench_common's helpers).
+(bench/js/package.json, pinned; `npm ci` on first use); fogbank-load is built with
+`cmake --build build-rel --target fogbank-load`. Results go to bench/results/kinesis-<time>.json.
 """
 import argparse
-import base64
 import json
 import os
-import random
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 import bench_common as bc
@@ -88,82 +85,7 @@ def wait_active(c, timeout=30):
     raise RuntimeError("stream not ACTIVE within %d s" % timeout)
 
 
-def put(server, batches, producers, size, max_seconds):
-    payload = base64.b64encode(os.urandom(size)).decode()
-    lock = threading.Lock()
-    state = {"next": 0, "acked": 0, "failed_records": 0, "errors": 0, "first_error": None}
-    deadline = time.monotonic() + max_seconds
-
-    def producer():
-        c = Client(server.port)
-        rng = random.Random()
-        try:
-            while time.monotonic() < deadline:
-                with lock:
-                    if state["next"] >= batches:
-                        return
-                    state["next"] += 1
-                records = [{"Data": payload, "PartitionKey": "%016x" % rng.getrandbits(64)} for _ in range(BATCH)]
-                try:
-                    out = c.kinesis("PutRecords", {"StreamName": STREAM, "Records": records})
-                except (bc.AwsError, OSError) as e:
-                    with lock:
-                        state["errors"] += 1
-                        state["first_error"] = state["first_error"] or repr(e)[:300]
-                    c.close()
-                    c = Client(server.port)
-                    continue
-                with lock:
-                    state["failed_records"] += out.get("FailedRecordCount", 0)
-                    state["acked"] += BATCH - out.get("FailedRecordCount", 0)
-        finally:
-            c.close()
-
-    threads = [threading.Thread(target=producer) for _ in range(producers)]
-    cpu0 = server.cpu_seconds()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
-    return {"records": state["acked"], "elapsed_s": elapsed, "records_per_s": state["acked"] / elapsed,
-            "mib_per_s": state["acked"] * size / elapsed / (1 << 20), "failed_records": state["failed_records"],
-            "errors": state["errors"], "first_error": state["first_error"],
-            "server_cpu_s": server.cpu_seconds() - cpu0}
-
-
-def drain(server, expected, max_seconds):
-    c = Client(server.port)
-    try:
-        shards = c.kinesis("ListShards", {"StreamName": STREAM})["Shards"]
-        cpu0 = server.cpu_seconds()
-        t0 = time.perf_counter()
-        deadline = time.monotonic() + max_seconds
-        records = calls = 0
-        for shard in shards:
-            iterator = c.kinesis("GetShardIterator", {"StreamName": STREAM, "ShardId": shard["ShardId"],
-                                                      "ShardIteratorType": "TRIM_HORIZON"})["ShardIterator"]
-            while iterator and time.monotonic() < deadline:
-                out = c.kinesis("GetRecords", {"ShardIterator": iterator, "Limit": 10000})
-                calls += 1
-                got = len(out.get("Records", []))
-                records += got
-                iterator = out.get("NextShardIterator")
-                if got == 0 and out.get("MillisBehindLatest", 0) == 0:
-                    break
-        elapsed = time.perf_counter() - t0
-        result = {"records": records, "calls": calls, "elapsed_s": elapsed, "records_per_s": records / elapsed,
-                  "server_cpu_s": server.cpu_seconds() - cpu0}
-        if records != expected:
-            result["failed"] = "drained %d records, %d were acknowledged" % (records, expected)
-        return result
-    finally:
-        c.close()
-
-
 def run_server(server, name, args):
-    batches = args.batches if name == "fogbank" else args.peer_batches
     c = Client(server.port)
     try:
         c.kinesis("CreateStream", {"StreamName": STREAM, "ShardCount": args.shards})
@@ -173,28 +95,35 @@ def run_server(server, name, args):
     finally:
         c.close()
     results = {}
-    print("  %s: put (%d batches of %d x %d B, %d producers)" % (name, batches, BATCH, args.record_size,
-                                                                   args.producers), flush=True)
-    results["put"] = put(server, batches, args.producers, args.record_size, args.max_seconds)
-    print("  %s: drain (%d records)" % (name, results["put"]["records"]), flush=True)
-    results["drain"] = drain(server, results["put"]["records"], args.max_seconds)
+    print("  %s: put (%d s, batches of %d x %d B, %d connections)" % (name, args.duration, BATCH, args.record_size,
+                                                                      args.connections), flush=True)
+    results["put"] = bc.run_load(args.load, server, "kinesis-put-records", stream=STREAM,
+                                 message_size=args.record_size, connections=args.connections,
+                                 duration=args.duration)
+    print("  %s: drain" % name, flush=True)
+    results["drain"] = bc.run_load(args.load, server, "kinesis-get-records", stream=STREAM, warmup=0,
+                                   duration=max(60, args.duration * 6))
+    put_items = results["put"].get("items")
+    drained = results["drain"].get("items")
+    if put_items is not None and drained is not None and drained < put_items:
+        results["drain"]["failed"] = "drained %d records, the timed puts alone acknowledged %d" % (drained, put_items)
     return results
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fogbank", default=os.path.join(bc.REPO, "build-rel", "server", "fogbank"))
-    ap.add_argument("--batches", type=int, default=400, help="PutRecords batches on fogbank")
-    ap.add_argument("--peer-batches", type=int, default=40, help="PutRecords batches on moto and kinesalite")
+    ap.add_argument("--load", default=os.path.join(bc.REPO, "build-rel", "bench", "fogbank-load"))
+    ap.add_argument("--duration", type=float, default=10, help="timed seconds of the put phase")
     ap.add_argument("--shards", type=int, default=4)
-    ap.add_argument("--producers", type=int, default=2)
+    ap.add_argument("--connections", type=int, default=2, help="put connections")
     ap.add_argument("--record-size", type=int, default=1024)
-    ap.add_argument("--max-seconds", type=float, default=60)
     ap.add_argument("--skip-moto", action="store_true")
     ap.add_argument("--skip-kinesalite", action="store_true")
     args = ap.parse_args()
-    if not os.access(args.fogbank, os.X_OK):
-        sys.exit("no fogbank binary at %s (build: cmake --build build-rel --target fogbank)" % args.fogbank)
+    for binary, target in ((args.fogbank, "fogbank"), (args.load, "fogbank-load")):
+        if not os.access(binary, os.X_OK):
+            sys.exit("no %s at %s (build: cmake --build build-rel --target %s)" % (target, binary, target))
 
     before = bc.machine_state()
     starters = [("fogbank", lambda: bc.start_fogbank(args.fogbank))]
@@ -215,8 +144,8 @@ def main():
 
     rows = []
     for workload, label in (("put", "PutRecords records/s"), ("drain", "GetRecords drain records/s")):
-        fog = bc.value(results.get("fogbank", {}).get(workload), "records_per_s")
-        peers = {n: bc.value(r.get(workload), "records_per_s") for n, r in results.items() if n != "fogbank"}
+        fog = bc.value(results.get("fogbank", {}).get(workload), "items_per_s")
+        peers = {n: bc.value(r.get(workload), "items_per_s") for n, r in results.items() if n != "fogbank"}
         best = max((v for v in peers.values() if v), default=None)
         ratio = bc.ratio(fog, best)
         rows.append({"metric": label, "fogbank": fog, **peers, "vs faster peer": ratio,
@@ -225,7 +154,7 @@ def main():
     for name, r in results.items():
         for w, v in r.items():
             if isinstance(v, dict) and (v.get("failed") or v.get("errors")):
-                print("%s %s: %s" % (name, w, v.get("failed") or "%d errors, first: %s" % (v["errors"], v["first_error"])))
+                print("%s %s: %s" % (name, w, v.get("failed") or "%d errors, first: %s" % (v["errors"], v.get("first_error"))))
         if "unavailable" in r:
             print("%s: unavailable (%s)" % (name, r["unavailable"]))
     columns = ["metric", "fogbank"] + [n for n, _ in starters if n != "fogbank"] + ["vs faster peer", "target", "met"]

@@ -32,13 +32,15 @@ workloads:
   sqs-recv-delete        ReceiveMessage (1) + DeleteMessage
   sqs-recv-delete-batch  ReceiveMessage (10) + DeleteMessageBatch
   sqs-longpoll-latency   receiver waits (WaitTimeSeconds=20), sender sends: wake-up latency
+  kinesis-put-records    PutRecords, 500 records of --message-size bytes into --stream
+  kinesis-get-records    put --prefill records (untimed), then drain every shard with GetRecords
 
 options (defaults in brackets):
   --host H [127.0.0.1]  --port P [4566]  --access-key K [test]  --secret-key S [test]
   --region R [us-east-1]  --connections N [8]  --duration SECONDS [10]  --warmup SECONDS [1]
   --bucket B [bench]  --prefix P [load]  --object-size BYTES [4096]  --objects N [256]
   --repeat N [1]  --queue-url URL  --message-size BYTES [256]  --prefill N [0]
-  --iterations N [30]
+  --iterations N [30]  --stream NAME [bench-stream]
 )";
 
 template <class T>
@@ -57,6 +59,7 @@ using Setter = std::function<void(Config&, std::string_view name, const std::str
 const std::map<std::string, Setter, std::less<>> setters = {
     {"workload", [](Config& c, auto, const auto& v) { c.workload = v; }},
     {"host", [](Config& c, auto, const auto& v) { c.host = v; }},
+    {"stream", [](Config& c, auto, const auto& v) { c.stream = v; }},
     {"port", [](Config& c, auto n, const auto& v) { c.port = number<std::uint16_t>(n, v); }},
     {"access-key", [](Config& c, auto, const auto& v) { c.access_key = v; }},
     {"secret-key", [](Config& c, auto, const auto& v) { c.secret_key = v; }},

@@ -58,15 +58,26 @@ class RequestFactory {
 
   /// An SQS JSON-protocol call (what botocore sends since SQS moved to JSON).
   [[nodiscard]] protocol::RequestHead sqs(std::string_view operation, std::string_view body) const {
-    protocol::RequestHead head = base("POST", "/");
-    head.headers.add("Content-Type", "application/x-amz-json-1.0");
-    head.headers.add("X-Amz-Target", "AmazonSQS." + std::string(operation));
-    head.headers.add("Content-Length", std::to_string(body.size()));
-    sigv4::sign(head, protocol::hex(protocol::sha256(body)), params_for("sqs", sigv4::PathStyle::kDoubleEncode));
-    return head;
+    return json_call("sqs", "application/x-amz-json-1.0", "AmazonSQS.", operation, body);
+  }
+
+  /// A Kinesis call in AWS JSON 1.1 (boto3's and the CLI's protocol for it).
+  [[nodiscard]] protocol::RequestHead kinesis(std::string_view operation, std::string_view body) const {
+    return json_call("kinesis", "application/x-amz-json-1.1", "Kinesis_20131202.", operation, body);
   }
 
  private:
+  [[nodiscard]] protocol::RequestHead json_call(std::string service, std::string_view content_type,
+                                                std::string_view target_prefix, std::string_view operation,
+                                                std::string_view body) const {
+    protocol::RequestHead head = base("POST", "/");
+    head.headers.add("Content-Type", std::string(content_type));
+    head.headers.add("X-Amz-Target", std::string(target_prefix) + std::string(operation));
+    head.headers.add("Content-Length", std::to_string(body.size()));
+    sigv4::sign(head, protocol::hex(protocol::sha256(body)), params_for(std::move(service), sigv4::PathStyle::kDoubleEncode));
+    return head;
+  }
+
   [[nodiscard]] protocol::RequestHead base(std::string method, std::string target) const {
     protocol::RequestHead head;
     head.method = std::move(method);
@@ -610,6 +621,86 @@ Json sqs_longpoll_latency(const Config& config) {
 
 }  // namespace
 
+// ---- Kinesis ---------------------------------------------------------------------------------
+
+constexpr int kPutRecordsBatch = 500;
+
+/// One PutRecords body: 500 records of --message-size bytes whose partition keys spread them over
+/// every shard (MD5 routing).
+std::string put_records_body(const Config& config) {
+  const std::string data = protocol::base64_encode(pattern(config.message_size));
+  Json records = Json::array();
+  for (int i = 0; i < kPutRecordsBatch; ++i) {
+    records.push_back(Json{{"Data", data}, {"PartitionKey", "key-" + std::to_string(i)}});
+  }
+  return Json{{"StreamName", config.stream}, {"Records", std::move(records)}}.dump();
+}
+
+Json parsed(const Reply& reply, std::string_view what) {
+  Json j = Json::parse(reply.body, nullptr, false);
+  if (j.is_discarded()) {
+    throw std::runtime_error("unparsable " + std::string(what) + " response: " + reply.body.substr(0, 200));
+  }
+  return j;
+}
+
+Json kinesis_put_records(const Config& config) {
+  const std::string body = put_records_body(config);
+  return run_timed(config, [&](HttpConnection& conn, int, std::uint64_t) {
+    RequestFactory factory(config, conn.authority());
+    const Json out = parsed(expect_ok(conn.round_trip(factory.kinesis("PutRecords", body), body)), "PutRecords");
+    if (out.value("FailedRecordCount", 0) != 0) {
+      throw std::runtime_error("PutRecords: " + std::to_string(out.value("FailedRecordCount", 0)) + " records failed");
+    }
+    return OpResult{static_cast<std::uint64_t>(kPutRecordsBatch), body.size()};
+  });
+}
+
+/// Drains every shard from TRIM_HORIZON with GetRecords(Limit=10000), one connection per shard
+/// (--prefill records are put first, untimed); a connection stops once its shard is caught up.
+Json kinesis_get_records(const Config& config) {
+  if (config.prefill > 0) {
+    const std::string body = put_records_body(config);
+    std::atomic<std::int64_t> batches_left{static_cast<std::int64_t>((config.prefill + kPutRecordsBatch - 1) / kPutRecordsBatch)};
+    run_setup(config, config.connections, [&](int, HttpConnection& conn) {
+      RequestFactory factory(config, conn.authority());
+      while (batches_left.fetch_sub(1) > 0) {
+        expect_ok(conn.round_trip(factory.kinesis("PutRecords", body), body));
+      }
+    });
+  }
+  std::vector<std::string> shards;
+  run_setup(config, 1, [&](int, HttpConnection& conn) {
+    RequestFactory factory(config, conn.authority());
+    const std::string body = Json{{"StreamName", config.stream}}.dump();
+    const Json listed = parsed(expect_ok(conn.round_trip(factory.kinesis("ListShards", body), body)), "ListShards");
+    for (const auto& s : listed.at("Shards")) {
+      shards.push_back(s.at("ShardId").get<std::string>());
+    }
+  });
+  Config per_shard = config;
+  per_shard.connections = static_cast<int>(shards.size());
+  std::vector<std::string> iterators(shards.size());
+  return run_timed(per_shard, [&](HttpConnection& conn, int c, std::uint64_t) {
+    RequestFactory factory(config, conn.authority());
+    std::string& iterator = iterators[static_cast<std::size_t>(c)];
+    if (iterator.empty()) {
+      const std::string body = Json{{"StreamName", config.stream},
+                                    {"ShardId", shards[static_cast<std::size_t>(c)]},
+                                    {"ShardIteratorType", "TRIM_HORIZON"}}.dump();
+      iterator = parsed(expect_ok(conn.round_trip(factory.kinesis("GetShardIterator", body), body)),
+                        "GetShardIterator")["ShardIterator"];
+    }
+    const std::string body = Json{{"ShardIterator", iterator}, {"Limit", 10000}}.dump();
+    const Reply reply = expect_ok(conn.round_trip(factory.kinesis("GetRecords", body), body));
+    const Json out = parsed(reply, "GetRecords");
+    const std::size_t got = out.contains("Records") ? out["Records"].size() : 0;
+    iterator = out.value("NextShardIterator", "");
+    const bool caught_up = iterator.empty() || (got == 0 && out.value("MillisBehindLatest", 0) == 0);
+    return OpResult{got, reply.body.size(), caught_up};
+  });
+}
+
 Json run_workload(const Config& config) {
   const std::string& w = config.workload;
   if (w == "s3-put") {
@@ -638,6 +729,12 @@ Json run_workload(const Config& config) {
   }
   if (w == "sqs-longpoll-latency") {
     return sqs_longpoll_latency(config);
+  }
+  if (w == "kinesis-put-records") {
+    return kinesis_put_records(config);
+  }
+  if (w == "kinesis-get-records") {
+    return kinesis_get_records(config);
   }
   throw std::invalid_argument("unknown workload: " + w);
 }

@@ -32,6 +32,8 @@ struct Config {
   std::size_t message_size = 256;
   std::uint64_t prefill = 0;  ///< sqs-recv-*: messages sent (untimed) before the timed phase
   int iterations = 30;        ///< sqs-longpoll-latency: send/receive rounds
+  // Kinesis (records are --message-size bytes; --prefill records for kinesis-get-records)
+  std::string stream = "bench-stream";
 };
 
 /// Runs `config.workload` and returns its results as JSON (see README "Benchmarks").
