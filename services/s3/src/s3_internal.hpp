@@ -221,6 +221,9 @@ class S3Service final : public protocol::Service {
   Response delete_object_tagging(Call& c);
   Response get_object_attributes(Call& c);
 
+  /// Another service's write of a whole object (ObjectWriter), with PutObject's checks and commit.
+  WriteOutcome put_as_service(const ServiceObject& object);
+
   // ---- multipart (s3_multipart.cpp)
   Response create_multipart_upload(Call& c);
   std::unique_ptr<protocol::BodySink> upload_part(std::shared_ptr<Call> c);

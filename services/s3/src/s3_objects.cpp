@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fogbank/protocol/crypto.hpp"
+#include "fogbank/protocol/uri.hpp"
 #include "s3_internal.hpp"
 
 namespace fogbank::s3 {
@@ -231,6 +232,52 @@ class PutObjectSink final : public protocol::BodySink {
 };
 
 }  // namespace
+
+WriteOutcome S3Service::put_as_service(const ServiceObject& object) {
+  protocol::RequestHead head;
+  head.method = "PUT";
+  head.target = "/" + object.bucket + "/" + protocol::uri_encode(object.key, true);
+  head.split_target();
+  head.headers.set("content-type", object.content_type);
+  if (!object.content_encoding.empty()) {
+    head.headers.set("content-encoding", object.content_encoding);
+  }
+  head.headers.set("content-length", std::to_string(object.body.size()));
+  RequestContext ctx(head);
+  ctx.request_id = protocol::random_upper_alnum(16, protocol::Randomness::kIdentifier);
+  ctx.account_id = object.account;
+  ctx.region = object.region;
+  ctx.caller.account_id = object.account;
+  ctx.caller.arn = object.principal;
+  ctx.now_ms = clock_.now_ms();
+  ctx.now = ctx.now_ms / 1000;
+  ctx.clock = &clock_;
+  ctx.operation = "PutObject";
+  ctx.iam_action = "s3:PutObject";
+  ctx.authenticated = true;
+  auto call = std::make_shared<Call>(ctx);
+  call->bucket = object.bucket;
+  call->key = object.key;
+  WriteOutcome out;
+  try {
+    check_new_key(*call);
+    require_bucket(*call);
+    PutObjectSink sink(*this, call, object_from_headers(*call));
+    try {
+      sink.write(object.body);
+      Response r = sink.finish();
+      out.written = true;
+      out.etag = unquoted(r.headers.get("etag").value_or(""));
+    } catch (...) {
+      sink.abort();
+      throw;
+    }
+  } catch (const AwsError& e) {
+    out.error_code = e.code;
+    out.message = e.message;
+  }
+  return out;
+}
 
 std::unique_ptr<protocol::BodySink> S3Service::put_object(std::shared_ptr<Call> c) {
   check_new_key(*c);

@@ -745,4 +745,22 @@ std::shared_ptr<protocol::Service> make_s3_service(const protocol::Platform& pla
   return std::make_shared<S3Service>(platform, std::move(targets));
 }
 
+namespace {
+
+class ServiceObjectWriter final : public ObjectWriter {
+ public:
+  explicit ServiceObjectWriter(std::shared_ptr<S3Service> s3) : s3_(std::move(s3)) {}
+  WriteOutcome put(const ServiceObject& object) override { return s3_->put_as_service(object); }
+
+ private:
+  std::shared_ptr<S3Service> s3_;
+};
+
+}  // namespace
+
+S3Parts make_s3(const protocol::Platform& platform, NotificationTargets targets) {
+  auto s3 = std::make_shared<S3Service>(platform, std::move(targets));
+  return {s3, std::make_shared<ServiceObjectWriter>(s3)};
+}
+
 }  // namespace fogbank::s3

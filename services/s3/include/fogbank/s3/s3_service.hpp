@@ -8,6 +8,7 @@
 
 #include "fogbank/protocol/platform.hpp"
 #include "fogbank/protocol/service.hpp"
+#include "fogbank/s3/object_writer.hpp"
 #include "fogbank/sns/topic_publisher.hpp"
 #include "fogbank/sqs/message_sink.hpp"
 
@@ -29,6 +30,13 @@ struct NotificationTargets {
 
 /// S3 whose bucket notifications deliver to `targets` (the registry's S3).
 std::shared_ptr<protocol::Service> make_s3_service(const protocol::Platform& platform, NotificationTargets targets);
+
+/// The registry's S3 with what other services use of it.
+struct S3Parts {
+  std::shared_ptr<protocol::Service> service;
+  std::shared_ptr<ObjectWriter> writer;
+};
+S3Parts make_s3(const protocol::Platform& platform, NotificationTargets targets);
 
 /// The 64-hex-digit canonical user id S3 shows as Owner/ID for an account.
 std::string canonical_user_id(std::string_view account_id);
