@@ -10,7 +10,7 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DFOGBANK_TESTS=OFF 
 
 FROM debian:12-slim
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends \
-      libssl3 libisal2 libstdc++6 libsnappy1v5 liblz4-1 libzstd1 libbz2-1.0 zlib1g \
+      libssl3 libisal2 libnghttp2-14 libstdc++6 libsnappy1v5 liblz4-1 libzstd1 libbz2-1.0 zlib1g \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/server/fogbank /usr/local/bin/fogbank
 VOLUME /data

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 want=(cmake ninja-build g++ ccache pkg-config libboost1.81-dev librocksdb-dev libssl-dev
-      nlohmann-json3-dev libpugixml-dev libcli11-dev libgtest-dev libisal-dev)
+      nlohmann-json3-dev libpugixml-dev libcli11-dev libgtest-dev libisal-dev libnghttp2-dev)
 if [[ ${1:-build} == test ]]; then
   # Debian's python3-boto3 is also the Query-protocol SQS client of the end-to-end tests (its
   # older botocore still speaks Query); a python3 that has a newer boto3 drives everything else.

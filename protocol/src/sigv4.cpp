@@ -136,8 +136,11 @@ bool parse_credential(std::string_view credential, ParsedAuth& auth, std::string
   return true;
 }
 
+/// HTTP/2 clients may sign `:authority` (the JavaScript SDK v3 does) where HTTP/1.1 ones sign
+/// `host`; either binds the signature to the endpoint. HTTP/1.1 cannot carry a `:` header name.
 bool has_host(const std::vector<std::string>& signed_headers) {
-  return std::find(signed_headers.begin(), signed_headers.end(), "host") != signed_headers.end();
+  return std::any_of(signed_headers.begin(), signed_headers.end(),
+                     [](const std::string& h) { return h == "host" || h == ":authority"; });
 }
 
 ParsedAuth parse_header(const RequestHead& request, std::string_view header, AuthFailure& failure,

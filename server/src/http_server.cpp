@@ -25,6 +25,8 @@
 #include <vector>
 
 #include "fogbank/server/log.hpp"
+#include "http2_session.hpp"
+#include "http_common.hpp"
 
 namespace fogbank::server {
 
@@ -40,43 +42,6 @@ namespace {
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kIoChunk = 256 * 1024;
 constexpr std::size_t kHeadReadBytes = 16 * 1024;
-/// Scripts and forms still work in a sandboxed page; only its origin becomes opaque.
-constexpr const char* kNavigationSandbox = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads";
-
-/// Sec-Fetch-Dest values of a page the browser will render as a document.
-bool is_navigation(std::string_view dest) {
-  return dest == "document" || dest == "iframe" || dest == "frame" || dest == "embed" || dest == "object" ||
-         dest == "fencedframe";
-}
-
-/// The Date header, formatted once per second per thread (every response carries one). Real time,
-/// never the virtual clock: SDKs correct their signing clock from Date after a skew error, and the
-/// skew check is on real time.
-std::string http_date() {
-  thread_local std::time_t formatted_at = -1;
-  thread_local std::string formatted;
-  const std::time_t t = std::time(nullptr);
-  if (t != formatted_at) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    formatted = buf;
-    formatted_at = t;
-  }
-  return formatted;
-}
-
-// A session's handle for graceful shutdown: idle sessions are closed at once, busy ones finish
-// their current request. Only touched on the session's strand.
-struct SessionHandle {
-  net::any_io_executor strand;
-  tcp::socket* socket = nullptr;
-  bool idle = true;
-  bool alive = true;
-  /// Set while the session waits for a deferred response (long poll): ends the wait early.
-  std::function<void()> interrupt;
-};
 
 // The wait state of one deferred response. Shared with the service's wake callback and the
 // deadline timer, which may outlive the wait (a late wake finds `done` and does nothing) and run
@@ -200,6 +165,7 @@ struct HttpServer::Impl {
                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
       ssl_ctx->use_certificate_chain_file(options.tls->cert_chain);
       ssl_ctx->use_private_key_file(options.tls->key, ssl::context::pem);
+      h2::offer_alpn(ssl_ctx->native_handle());
     }
   }
 
@@ -322,18 +288,66 @@ struct HttpServer::Impl {
         auto [ec, used] = co_await tls.async_handshake(ssl::stream_base::server, buffer.data(), use_nothrow);
         if (!ec) {
           buffer.consume(used);
-          co_await session(tls, buffer, handler, *handle, true, remote);
+          if (h2::alpn_chose_h2(tls.native_handle())) {
+            co_await h2::serve(tls, buffer, http2_context(handler, *handle, true, remote));
+          } else {
+            co_await session(tls, buffer, handler, *handle, true, remote);
+          }
           beast::get_lowest_layer(tls).expires_after(std::chrono::seconds(2));
           co_await tls.async_shutdown(use_nothrow);
         }
         handle->socket = nullptr;
       } else {
-        co_await session(stream, buffer, handler, *handle, false, remote);
+        const auto http2 = co_await sniff_preface(stream, buffer);
+        if (http2 && *http2) {
+          co_await h2::serve(stream, buffer, http2_context(handler, *handle, false, remote));
+        } else if (http2) {
+          co_await session(stream, buffer, handler, *handle, false, remote);
+        }
         beast::error_code ec;
         stream.socket().shutdown(tcp::socket::shutdown_send, ec);
       }
     }
   done:;
+  }
+
+  // True for the HTTP/2 client preface (h2c with prior knowledge), nullopt if the connection ended
+  // first. Reads on only while the bytes so far could still be the preface, so an HTTP/1.1
+  // request costs no extra read.
+  net::awaitable<std::optional<bool>> sniff_preface(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+    for (;;) {
+      auto seen = std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size());
+      switch (h2::match_preface(seen)) {
+        case h2::Preface::kYes:
+          co_return true;
+        case h2::Preface::kNo:
+          co_return false;
+        case h2::Preface::kPartial:
+          break;
+      }
+      stream.expires_after(options.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kHeadReadBytes), use_nothrow);
+      if (ec) {
+        co_return std::nullopt;
+      }
+      buffer.commit(n);
+    }
+  }
+
+  h2::Context http2_context(RequestHandler& handler, SessionHandle& handle, bool tls, const std::string& remote) {
+    return h2::Context{
+        handler,
+        options,
+        stopping,
+        handle,
+        tls,
+        remote,
+        [this](std::shared_ptr<protocol::PendingResponse> pending, std::function<void()>& interrupt,
+               const bool* abandoned) { return wait_deferred(std::move(pending), interrupt, abandoned); },
+        [this, remote](const std::string& method, const std::string& target, const protocol::RequestInfo* info,
+                       int status, std::chrono::steady_clock::time_point started) {
+          log_access(method, target, info, status, started, remote, true);
+        }};
   }
 
   template <class Stream>
@@ -514,7 +528,7 @@ struct HttpServer::Impl {
         if (!failed) {
           response = finish_body(*ex.sink, ex);
           if (response.pending) {
-            response = co_await wait_deferred(std::move(response.pending), handle);
+            response = co_await wait_deferred(std::move(response.pending), handle.interrupt, nullptr);
           }
         }
         if (response.close_connection) {
@@ -543,7 +557,7 @@ struct HttpServer::Impl {
   // a virtual clock past the deadline answers at once), and from shutdown, whose final poll
   // answers at once (an empty receive).
   net::awaitable<Response> wait_deferred(std::shared_ptr<protocol::PendingResponse> pending,
-                                         SessionHandle& handle) {
+                                         std::function<void()>& interrupt, const bool* abandoned) {
     auto strand = co_await net::this_coro::executor;
     auto wait = std::make_shared<DeferredWait>(strand);
     std::weak_ptr<DeferredWait> weak = wait;
@@ -560,7 +574,7 @@ struct HttpServer::Impl {
     protocol::Scheduler& scheduler = *options.scheduler;
     const protocol::Clock& clock = scheduler.clock();
     pending->start(wake);
-    handle.interrupt = wake;
+    interrupt = wake;
     std::optional<Response> result;
     protocol::Scheduler::TimerId deadline_timer = 0;
     try {
@@ -575,6 +589,9 @@ struct HttpServer::Impl {
       };
       arm_deadline();
       for (;;) {
+        if (abandoned != nullptr && *abandoned) {
+          break;  // nobody to answer: a final poll could take messages nobody receives
+        }
         const bool at_deadline = stopping || clock.now_ms() >= deadline_ms;
         wait->woken.store(false, std::memory_order_relaxed);
         result = pending->poll(at_deadline);
@@ -593,7 +610,7 @@ struct HttpServer::Impl {
       log::error(std::string("deferred response failed: ") + e.what());
     }
     wait->done = true;
-    handle.interrupt = nullptr;
+    interrupt = nullptr;
     if (deadline_timer != 0) {
       scheduler.cancel(deadline_timer);
     }
@@ -604,45 +621,13 @@ struct HttpServer::Impl {
     co_return std::move(*result);
   }
 
-  static Response simple(int status, std::string_view code, std::string_view message) {
-    return protocol::Dispatcher::generic_error(status, code, message,
-                                               protocol::Dispatcher::new_request_id(protocol::WireProtocol::kQuery));
-  }
-  /// Errors raised after the head was read are the request's own: rendered in its protocol,
-  /// with its request id.
-  static Response request_error(const protocol::Exchange& ex, int status, std::string_view code,
-                                std::string_view message) {
-    protocol::AwsError error(std::string(code), status, std::string(message));
-    if (ex.render_error) {
-      return ex.render_error(error);
-    }
-    return simple(status, code, message);
-  }
-  static Response too_large(const protocol::Exchange& ex) {
-    return request_error(ex, 413, "RequestEntityTooLarge", "Your request body is larger than this endpoint accepts.");
-  }
-  static Response incomplete_body(const protocol::Exchange& ex) {
-    return request_error(ex, 400, "IncompleteBody", "The request body terminated unexpectedly");
-  }
   Response too_slow(const protocol::Exchange& ex, const std::string& remote) const {
     log::warn("request body from " + remote + " slower than " + std::to_string(options.min_body_rate) +
               " bytes/s over " + std::to_string(options.min_body_rate_window.count()) + " s: cut off");
-    return request_error(ex, 400, "RequestTimeout",
-                         "Your socket connection to the server was not read from or written to within the "
-                         "timeout period. Idle connections will be closed.");
+    return request_timeout(ex);
   }
   [[nodiscard]] BodyLimits body_limits() const {
     return {options.read_timeout, options.min_body_rate, options.min_body_rate_window};
-  }
-  /// finish() promises not to throw; if it does anyway, the request fails with a 500 in its own
-  /// protocol and the connection lives on.
-  static Response finish_body(protocol::BodySink& sink, const protocol::Exchange& ex) {
-    try {
-      return sink.finish();
-    } catch (const std::exception& e) {
-      log::error(std::string("request failed: ") + e.what());
-      return request_error(ex, 500, "InternalFailure", "The request could not be handled.");
-    }
   }
 
   template <class Stream>
@@ -735,13 +720,17 @@ struct HttpServer::Impl {
   }
 
   void log_access(const std::string& method, const std::string& target, const protocol::RequestInfo* info,
-                  int status, std::chrono::steady_clock::time_point started, const std::string& remote) {
+                  int status, std::chrono::steady_clock::time_point started, const std::string& remote,
+                  bool http2 = false) {
     if (options.access_log == nullptr || !options.access_log->load(std::memory_order_relaxed) ||
         !log::enabled(log::Level::kInfo)) {
       return;
     }
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
     std::string line = method + " " + (target.size() > 200 ? target.substr(0, 200) + "..." : target);
+    if (http2) {
+      line += " HTTP/2";
+    }
     line += " service=" + (info && !info->service.empty() ? info->service : std::string("-"));
     line += " op=" + (info && !info->operation.empty() ? info->operation : std::string("-"));
     line += " status=" + std::to_string(status);

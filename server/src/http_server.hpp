@@ -4,7 +4,8 @@
 // One io_context runs on `io_threads` threads; each connection lives on its own strand and is
 // served by one C++20 coroutine: sniff TLS, read a request head, hand it to a RequestHandler,
 // stream the body into the returned sink, write the response (streamed when it has a producer),
-// repeat while keep-alive holds.
+// repeat while keep-alive holds. A connection that opens with the HTTP/2 preface, or chose "h2"
+// by ALPN, is served by http2_session.cpp instead: one Exchange per stream, same handler.
 
 #include <atomic>
 #include <chrono>
