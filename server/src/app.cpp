@@ -40,7 +40,7 @@ using protocol::Response;
 
 namespace {
 
-constexpr std::string_view kServiceNames[] = {"s3", "sqs", "sns", "kinesis", "sts", "imds"};
+constexpr std::string_view kServiceNames[] = {"s3", "sqs", "sns", "kinesis", "firehose", "sts", "imds"};
 
 std::string read_credentials(const std::string& spec) {
   std::error_code ec;

@@ -1,0 +1,181 @@
+#pragma once
+// The Kinesis engine: an in-memory index of every stream (by account, region and name) written
+// through to the `kinesis` column family, one mutex over it, and Scheduler timers on the platform
+// clock for lifecycle transitions and retention trimming.
+//
+// Handlers take the decoded input value and the caller and return the output value or throw
+// AwsError. They are split by topic: streams.cpp (lifecycle, describe, list, settings),
+// shards.cpp (ListShards, split, merge, UpdateShardCount), records.cpp (PutRecord(s),
+// GetShardIterator, GetRecords, retention), extras.cpp (tags, consumers, policies, limits).
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "fogbank/kinesis/kinesis_service.hpp"
+#include "fogbank/kinesis/stream_reader.hpp"
+#include "fogbank/protocol/clock.hpp"
+#include "fogbank/protocol/codec.hpp"
+#include "model.hpp"
+
+namespace fogbank::storage {
+class Store;
+class Batch;
+}  // namespace fogbank::storage
+
+namespace fogbank::kinesis {
+
+using protocol::codec::Value;
+
+struct Caller {
+  std::string account;
+  std::string region;
+  std::int64_t now_ms = 0;
+};
+
+class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
+ public:
+  /// `scheduler` may be null (tests): transitions then complete within the request.
+  KinesisEngine(storage::Store& store, const protocol::Clock& clock, protocol::Scheduler* scheduler,
+                KinesisOptions options);
+
+  /// Reads every stream, shard counter and the iterator key; resumes pending transitions and
+  /// starts retention trimming. Call once, after construction.
+  void load();
+  /// Forgets everything in memory (the store was wiped) and starts afresh.
+  void reset();
+
+  // Streams (streams.cpp)
+  Value create_stream(const Value& in, const Caller& c);
+  Value delete_stream(const Value& in, const Caller& c);
+  Value describe_stream(const Value& in, const Caller& c);
+  Value describe_stream_summary(const Value& in, const Caller& c);
+  Value list_streams(const Value& in, const Caller& c);
+  Value update_stream_mode(const Value& in, const Caller& c);
+  Value increase_retention(const Value& in, const Caller& c);
+  Value decrease_retention(const Value& in, const Caller& c);
+  Value start_encryption(const Value& in, const Caller& c);
+  Value stop_encryption(const Value& in, const Caller& c);
+  Value enable_monitoring(const Value& in, const Caller& c);
+  Value disable_monitoring(const Value& in, const Caller& c);
+  Value update_warm_throughput(const Value& in, const Caller& c);
+  Value update_max_record_size(const Value& in, const Caller& c);
+  // Shards (shards.cpp)
+  Value list_shards(const Value& in, const Caller& c);
+  Value split_shard(const Value& in, const Caller& c);
+  Value merge_shards(const Value& in, const Caller& c);
+  Value update_shard_count(const Value& in, const Caller& c);
+  // Records (records.cpp)
+  Value put_record(const Value& in, const Caller& c);
+  Value put_records(const Value& in, const Caller& c);
+  Value get_shard_iterator(const Value& in, const Caller& c);
+  Value get_records(const Value& in, const Caller& c);
+  // Tags, consumers, policies, limits (extras.cpp)
+  Value add_tags_to_stream(const Value& in, const Caller& c);
+  Value remove_tags_from_stream(const Value& in, const Caller& c);
+  Value list_tags_for_stream(const Value& in, const Caller& c);
+  Value tag_resource(const Value& in, const Caller& c);
+  Value untag_resource(const Value& in, const Caller& c);
+  Value list_tags_for_resource(const Value& in, const Caller& c);
+  Value register_consumer(const Value& in, const Caller& c);
+  Value describe_consumer(const Value& in, const Caller& c);
+  Value list_consumers(const Value& in, const Caller& c);
+  Value deregister_consumer(const Value& in, const Caller& c);
+  Value put_resource_policy(const Value& in, const Caller& c);
+  Value get_resource_policy(const Value& in, const Caller& c);
+  Value delete_resource_policy(const Value& in, const Caller& c);
+  Value describe_limits(const Value& in, const Caller& c);
+  Value describe_account_settings(const Value& in, const Caller& c);
+  Value update_account_settings(const Value& in, const Caller& c);
+
+  /// One bounded retention pass: deletes up to `retention_sweep_batch` records older than their
+  /// stream's retention period. Returns how many it deleted (tests call it directly).
+  std::size_t sweep_retention();
+  /// StreamReader::read (Firehose's KinesisStreamAsSource), for the stream's own account.
+  SourceBatch read_source(std::string_view stream_arn, const std::map<std::string, std::string>& positions,
+                          std::size_t limit);
+  [[nodiscard]] const KinesisOptions& options() const { return options_; }
+
+ private:
+  using StreamKey = std::string;  // persist::stream_key(account, region, name)
+
+  /// A stream or consumer named by ResourceARN, with its tags.
+  struct ResourceRef {
+    Stream* stream = nullptr;
+    std::map<std::string, std::string>* tags = nullptr;
+    std::string arn;
+  };
+  ResourceRef find_resource(const Value& in, const Caller& c);
+
+  // Lookups (throw ResourceNotFoundException / ResourceInUseException with AWS's wording).
+  Stream& find_stream(const Value& in, const Caller& c);
+  static StreamKey key_of(const Stream& s);
+  Stream* find_stream_by_arn(std::string_view arn, const Caller& c);
+  Stream& find_stream_named(const std::string& name, const std::string& account, const std::string& region);
+  Stream& active_stream(const Value& in, const Caller& c);
+  Shard& find_shard(Stream& s, std::string_view shard_id, const char* operation);
+  [[nodiscard]] int open_shards_in(const std::string& account, const std::string& region) const;
+  void check_shard_limit(const Caller& c, int additional) const;
+
+  // Write-through.
+  void save(const Stream& s);
+  void save(const Stream& s, storage::Batch& batch);
+
+  // Lifecycle: `status` now, ACTIVE (or gone, for DELETING) after the configured delay.
+  void begin_transition(Stream& s, const std::string& status, std::int64_t now_ms);
+  void schedule_transition(const StreamKey& key, std::int64_t due_ms);
+  void complete_transition(const StreamKey& key);
+  void complete_locked(const StreamKey& key);
+  /// After a transition began (mu_ held): completes it now when no delay applies, else arms its timer.
+  void settle(const StreamKey& key);
+  void settle_consumer(const StreamKey& key, const std::string& consumer);
+  void complete_consumer_locked(const StreamKey& key, const std::string& consumer);
+  void erase_stream(const StreamKey& key);
+  void schedule_consumer(const StreamKey& key, const std::string& consumer, std::int64_t due_ms);
+  void complete_consumer(const StreamKey& key, const std::string& consumer);
+  void schedule_retention(std::int64_t due_ms);
+
+  // Shards.
+  Shard& add_shard(Stream& s, HashRange range, std::int64_t now_ms, std::optional<std::uint32_t> parent,
+                   std::optional<std::uint32_t> adjacent);
+  static void close_shard(Shard& shard, std::int64_t now_ms);
+
+  // Output shapes.
+  Value shard_value(const Shard& shard) const;
+  Value summary_value(const Stream& s) const;
+
+  // Records.
+  Value put_one(Stream& s, std::string_view partition_key, const std::string* explicit_hash_key,
+                std::string data, std::int64_t now_ms, storage::Batch& batch);
+
+  storage::Store& store_;
+  const protocol::Clock& clock_;
+  protocol::Scheduler* scheduler_;
+  KinesisOptions options_;
+  std::string iterator_key_;
+
+  mutable std::mutex mu_;
+  std::map<StreamKey, Stream> streams_;
+  std::map<std::string, std::string> account_settings_;  ///< account/region key → status
+};
+
+namespace errors {
+protocol::AwsError not_found(const std::string& stream, const std::string& account);
+protocol::AwsError in_use(std::string message);
+protocol::AwsError invalid_argument(std::string message);
+protocol::AwsError limit_exceeded(std::string message);
+protocol::AwsError validation(std::string message);
+}  // namespace errors
+
+/// Epoch seconds with milliseconds, the value the codecs write as a timestamp.
+inline double to_timestamp(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+/// A timestamp input value (epoch seconds) in milliseconds.
+std::int64_t timestamp_ms(const Value& v);
+/// The string member `name` of `in`, or "" when absent.
+std::string string_of(const Value& in, const char* name);
+
+}  // namespace fogbank::kinesis

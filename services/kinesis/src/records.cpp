@@ -1,0 +1,419 @@
+// PutRecord(s), GetShardIterator and GetRecords.
+
+#include <algorithm>
+#include <ctime>
+
+#include "engine.hpp"
+#include "fogbank/protocol/aws_error.hpp"
+#include "fogbank/storage/keys.hpp"
+#include "fogbank/storage/store.hpp"
+#include "persistence.hpp"
+#include "shard_iterator.hpp"
+
+namespace fogbank::kinesis {
+
+namespace {
+
+using storage::Space;
+
+constexpr std::size_t kMaxPutRecordsBytes = 5 * 1024 * 1024;
+constexpr std::size_t kMaxGetRecordsBytes = 10 * 1024 * 1024;
+
+std::string data_of(const Value& entry) {
+  auto it = entry.find("Data");
+  if (it == entry.end()) {
+    return {};
+  }
+  if (it->is_binary()) {
+    const auto& b = it->get_binary();
+    return {b.begin(), b.end()};
+  }
+  return it->is_string() ? it->get<std::string>() : std::string();
+}
+
+/// AWS (a Java service) words blob lengths through ByteBuffer's toString.
+std::string too_large(std::size_t size, std::size_t max, const std::string& path) {
+  const auto n = std::to_string(size);
+  return "Value 'java.nio.HeapByteBuffer[pos=0 lim=" + n + " cap=" + n + "]' at '" + path +
+         "' failed to satisfy constraint: Member must have length less than or equal to " + std::to_string(max);
+}
+
+/// java.util.Date#toString in UTC, the form of AWS's iterator-expiry message.
+std::string java_date(std::int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a %b %d %H:%M:%S UTC %Y", &tm);
+  return buf;
+}
+
+void write_batch(storage::Store& store, storage::Batch& batch) {
+  if (auto st = store.write(batch); !st) {
+    throw storage::StorageError("kinesis: " + st.message());
+  }
+}
+
+}  // namespace
+
+Value KinesisEngine::put_one(Stream& s, std::string_view partition_key, const std::string* explicit_hash_key,
+                             std::string data, std::int64_t now_ms, storage::Batch& batch) {
+  HashKey hash = 0;
+  if (explicit_hash_key != nullptr) {
+    auto parsed = parse_decimal(*explicit_hash_key);
+    if (!parsed) {
+      throw errors::invalid_argument("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+                                     "Specified value was " + *explicit_hash_key);
+    }
+    hash = *parsed;
+  } else {
+    hash = partition_key_hash(partition_key);
+  }
+  Shard* target = nullptr;
+  for (auto& sh : s.shards) {
+    if (sh.open() && sh.range.start <= hash && hash <= sh.range.end) {
+      target = &sh;
+      break;
+    }
+  }
+  if (target == nullptr) {
+    throw protocol::errors::internal_failure("No open shard holds hash key " + to_decimal(hash) + ".");
+  }
+  StoredRecord r;
+  r.counter = target->next_counter++;
+  r.arrival_ms = now_ms;
+  r.encrypted = s.encryption == "KMS";
+  r.partition_key = std::string(partition_key);
+  r.data = std::move(data);
+  batch.put(Space::kKinesis, persist::record_key(s.id, target->index, r.counter), persist::encode_record(r));
+  batch.put(Space::kKinesis, persist::counter_key(s.id, target->index), persist::encode_counter(target->next_counter));
+  Value out = {{"ShardId", shard_id_of(target->index)},
+               {"SequenceNumber",
+                format_sequence_number({target->created_ms, target->index, r.counter, r.arrival_ms})}};
+  if (r.encrypted) {
+    out["EncryptionType"] = "KMS";
+  }
+  return out;
+}
+
+namespace {
+
+/// Puts go to ACTIVE and UPDATING streams; others are "not found", as on AWS.
+Stream& writable(Stream& s) {
+  if (s.status != "ACTIVE" && s.status != "UPDATING") {
+    throw errors::not_found(s.name, s.account);
+  }
+  return s;
+}
+
+}  // namespace
+
+Value KinesisEngine::put_record(const Value& in, const Caller& c) {
+  std::string data = data_of(in);
+  std::lock_guard lock(mu_);
+  Stream& s = writable(find_stream(in, c));
+  const auto max = static_cast<std::size_t>(s.max_record_kib) * 1024;
+  if (data.size() > max) {
+    throw errors::validation("1 validation error detected: " + too_large(data.size(), max, "data"));
+  }
+  const std::string partition_key = string_of(in, "PartitionKey");
+  if (auto seq = string_of(in, "SequenceNumberForOrdering"); !seq.empty() && !parse_sequence_number(seq)) {
+    throw errors::invalid_argument("ExclusiveMinimumSequenceNumber " + seq + " used in PutRecord on stream " + s.name +
+                                   " under account " + s.account + " is invalid.");
+  }
+  const std::string explicit_key = string_of(in, "ExplicitHashKey");
+  storage::Batch batch;
+  Value out = put_one(s, partition_key, in.contains("ExplicitHashKey") ? &explicit_key : nullptr, std::move(data),
+                      c.now_ms, batch);
+  write_batch(store_, batch);
+  return out;
+}
+
+Value KinesisEngine::put_records(const Value& in, const Caller& c) {
+  const Value& entries = in.at("Records");
+  std::vector<std::string> datas;
+  datas.reserve(entries.size());
+  std::size_t total = 0;
+  std::vector<std::string> violations;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    datas.push_back(data_of(entries[i]));
+    total += datas.back().size() + string_of(entries[i], "PartitionKey").size();
+  }
+  std::lock_guard lock(mu_);
+  Stream& s = writable(find_stream(in, c));
+  const auto max = static_cast<std::size_t>(s.max_record_kib) * 1024;
+  for (std::size_t i = 0; i < datas.size(); ++i) {
+    if (datas[i].size() > max) {
+      violations.push_back(too_large(datas[i].size(), max, "records." + std::to_string(i + 1) + ".member.data"));
+    }
+  }
+  if (!violations.empty()) {
+    std::string msg = std::to_string(violations.size()) + " validation error" + (violations.size() > 1 ? "s" : "") +
+                      " detected: ";
+    for (std::size_t i = 0; i < violations.size(); ++i) {
+      msg += (i > 0 ? "; " : "") + violations[i];
+    }
+    throw errors::validation(msg);
+  }
+  if (total > kMaxPutRecordsBytes) {
+    throw errors::invalid_argument("Records size exceeds 5 MB limit");
+  }
+  for (const auto& e : entries) {
+    if (e.contains("ExplicitHashKey") && !parse_decimal(string_of(e, "ExplicitHashKey"))) {
+      throw errors::invalid_argument("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+                                     "Specified value was " + string_of(e, "ExplicitHashKey"));
+    }
+  }
+  // All records of one call are committed in one batch: a crash keeps all or none of them.
+  storage::Batch batch;
+  Value results = Value::array();
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::string explicit_key = string_of(entries[i], "ExplicitHashKey");
+    results.push_back(put_one(s, string_of(entries[i], "PartitionKey"),
+                              entries[i].contains("ExplicitHashKey") ? &explicit_key : nullptr, std::move(datas[i]),
+                              c.now_ms, batch));
+  }
+  write_batch(store_, batch);
+  Value out = {{"FailedRecordCount", 0}, {"Records", std::move(results)}};
+  if (s.encryption == "KMS") {
+    out["EncryptionType"] = "KMS";
+  }
+  return out;
+}
+
+Value KinesisEngine::get_shard_iterator(const Value& in, const Caller& c) {
+  const std::string type = string_of(in, "ShardIteratorType");
+  const std::string shard_id = string_of(in, "ShardId");
+  const bool has_seq = in.contains("StartingSequenceNumber");
+  const std::string seq_text = string_of(in, "StartingSequenceNumber");
+  const bool wants_seq = type == "AT_SEQUENCE_NUMBER" || type == "AFTER_SEQUENCE_NUMBER";
+  if (wants_seq && !has_seq) {
+    throw errors::invalid_argument("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
+                                   "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
+                                   "Request specified " + type + " and no StartingSequenceNumber.");
+  }
+  if (!wants_seq && has_seq) {
+    throw errors::invalid_argument("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
+                                   "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
+                                   "Request specified " + type + " and also a StartingSequenceNumber.");
+  }
+  if (type == "AT_TIMESTAMP" && !in.contains("Timestamp")) {
+    throw errors::invalid_argument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
+                                   "Current request has no timestamp parameter.");
+  }
+  std::lock_guard lock(mu_);
+  Stream& s = writable(find_stream(in, c));
+  auto index = shard_index_of(shard_id);
+  if (!index || *index >= s.shards.size()) {
+    throw protocol::AwsError("ResourceNotFoundException", 400,
+                             "Shard " + shard_id + " in stream " + s.name + " under account " + s.account +
+                                 " does not exist");
+  }
+  const Shard& shard = s.shards[*index];
+  std::uint64_t position = 1;
+  if (type == "LATEST") {
+    position = shard.next_counter;
+  } else if (wants_seq) {
+    auto seq = parse_sequence_number(seq_text);
+    if (!seq || seq->shard_created_ms != shard.created_ms) {
+      throw errors::invalid_argument("StartingSequenceNumber " + seq_text + " used in GetShardIterator on shard " +
+                                     shard_id_of(shard.index) + " in stream " + s.name + " under account " +
+                                     s.account + " is invalid.");
+    }
+    if (seq->shard_index != shard.index) {
+      throw errors::invalid_argument("Invalid StartingSequenceNumber. It encodes " + shard_id_of(seq->shard_index) +
+                                     ", while it was used in a call to a shard with " + shard_id_of(shard.index));
+    }
+    position = type == "AT_SEQUENCE_NUMBER" ? std::max<std::uint64_t>(seq->counter, 1) : seq->counter + 1;
+  } else if (type == "AT_TIMESTAMP") {
+    // The first record that arrived at or after the timestamp: one scan of the shard's range.
+    const std::int64_t at = timestamp_ms(in["Timestamp"]);
+    position = shard.next_counter;
+    for (auto cur = store_.scan_prefix(Space::kKinesis, persist::shard_records_prefix(s.id, shard.index)); cur.valid();
+         cur.next()) {
+      StoredRecord r;
+      if (persist::decode_record(cur.key(), cur.value(), r) && r.arrival_ms >= at) {
+        position = r.counter;
+        break;
+      }
+    }
+  }
+  IteratorPosition p{s.account, s.region, s.name, s.created_ms, shard.index, position, c.now_ms};
+  return {{"ShardIterator", encode_iterator(p, iterator_key_)}};
+}
+
+Value KinesisEngine::get_records(const Value& in, const Caller& c) {
+  const std::string token = string_of(in, "ShardIterator");
+  auto p = decode_iterator(token, iterator_key_);
+  if (!p || p->account != c.account || p->region != c.region) {
+    throw errors::invalid_argument("Invalid ShardIterator.");
+  }
+  if (c.now_ms - p->issued_ms > kIteratorLifetimeMs) {
+    throw protocol::AwsError("ExpiredIteratorException", 400,
+                             "Iterator expired. The iterator was created at time " + java_date(p->issued_ms) +
+                                 " while right now it is " + java_date(c.now_ms) +
+                                 " which is further in the future than the tolerated delay of " +
+                                 std::to_string(kIteratorLifetimeMs) + " milliseconds.");
+  }
+  const auto limit = static_cast<std::size_t>(in.value("Limit", 10000));
+  std::string stream_id;
+  std::int64_t retention_cutoff = 0;
+  Shard shard;
+  std::vector<Value> child_shards;
+  {
+    std::lock_guard lock(mu_);
+    auto it = streams_.find(persist::stream_key(p->account, p->region, p->stream));
+    if (it == streams_.end() || it->second.created_ms != p->stream_created_ms ||
+        p->shard_index >= it->second.shards.size()) {
+      throw protocol::AwsError("ResourceNotFoundException", 400,
+                               "Shard " + shard_id_of(p->shard_index) + " in stream " + p->stream + " under account " +
+                                   p->account + " does not exist");
+    }
+    const Stream& s = it->second;
+    if (auto arn = string_of(in, "StreamARN"); !arn.empty() && arn != s.arn()) {
+      throw errors::invalid_argument("The StreamARN " + arn + " does not match the stream of the ShardIterator.");
+    }
+    stream_id = s.id;
+    retention_cutoff = c.now_ms - static_cast<std::int64_t>(s.retention_hours) * 3'600'000;
+    shard = s.shards[p->shard_index];
+    for (auto child : shard.children) {
+      Value parents = Value::array();
+      for (const auto& other : s.shards) {
+        if (std::find(other.children.begin(), other.children.end(), child) != other.children.end()) {
+          parents.push_back(shard_id_of(other.index));
+        }
+      }
+      const Shard& ch = s.shards[child];
+      child_shards.push_back({{"ShardId", shard_id_of(child)},
+                              {"ParentShards", std::move(parents)},
+                              {"HashKeyRange", {{"StartingHashKey", to_decimal(ch.range.start)},
+                                                {"EndingHashKey", to_decimal(ch.range.end)}}}});
+    }
+  }
+  // Records are immutable once written, so the scan runs without the engine's lock.
+  Value records = Value::array();
+  std::uint64_t next = p->next_counter;
+  std::size_t bytes = 0;
+  std::int64_t behind_ms = 0;
+  const auto prefix = persist::shard_records_prefix(stream_id, p->shard_index);
+  auto cur = store_.scan(Space::kKinesis, persist::record_key(stream_id, p->shard_index, p->next_counter),
+                         storage::prefix_successor(prefix));
+  for (; cur.valid(); cur.next()) {
+    StoredRecord r;
+    if (!persist::decode_record(cur.key(), cur.value(), r)) {
+      next = *persist::record_counter(cur.key()) + 1;
+      continue;
+    }
+    if (r.arrival_ms < retention_cutoff) {
+      next = r.counter + 1;  // past retention, not yet trimmed: invisible, as on AWS
+      continue;
+    }
+    if (records.size() >= limit || (!records.empty() && bytes + r.data.size() > kMaxGetRecordsBytes)) {
+      behind_ms = std::max<std::int64_t>(0, c.now_ms - r.arrival_ms);
+      break;
+    }
+    bytes += r.data.size() + r.partition_key.size();
+    Value rec = {{"SequenceNumber", format_sequence_number({shard.created_ms, shard.index, r.counter, r.arrival_ms})},
+                 {"ApproximateArrivalTimestamp", to_timestamp(r.arrival_ms)},
+                 {"Data", Value::binary(std::vector<std::uint8_t>(r.data.begin(), r.data.end()))},
+                 {"PartitionKey", r.partition_key}};
+    if (r.encrypted) {
+      rec["EncryptionType"] = "KMS";
+    }
+    records.push_back(std::move(rec));
+    next = r.counter + 1;
+  }
+  Value out = {{"Records", std::move(records)}, {"MillisBehindLatest", behind_ms}};
+  // A closed shard read to its end has no next iterator: the reader moves on to its children.
+  if (!shard.open() && next >= shard.next_counter) {
+    out["ChildShards"] = std::move(child_shards);
+  } else {
+    IteratorPosition np = *p;
+    np.next_counter = next;
+    np.issued_ms = c.now_ms;
+    out["NextShardIterator"] = encode_iterator(np, iterator_key_);
+  }
+  return out;
+}
+
+SourceBatch KinesisEngine::read_source(std::string_view stream_arn, const std::map<std::string, std::string>& positions,
+                                       std::size_t limit) {
+  SourceBatch out;
+  out.positions = positions;
+  struct Range {
+    std::uint32_t shard = 0;
+    std::int64_t shard_created_ms = 0;
+    std::uint64_t from = 1;  // first counter to read
+  };
+  std::string stream_id;
+  std::int64_t retention_cutoff = 0;
+  std::vector<Range> ranges;
+  {
+    std::lock_guard lock(mu_);
+    // The reader acts for the stream's own account (AWS checks the delivery role's access).
+    std::string_view account = stream_arn;
+    for (int field = 0; field < 4; ++field) {
+      const auto colon = account.find(':');
+      account = colon == std::string_view::npos ? std::string_view() : account.substr(colon + 1);
+    }
+    account = account.substr(0, account.find(':'));
+    Stream* s = nullptr;
+    try {
+      s = find_stream_by_arn(stream_arn, Caller{std::string(account), "", clock_.now_ms()});
+    } catch (const protocol::AwsError&) {
+      return out;
+    }
+    if (s == nullptr || s->status == "DELETING" || s->status == "CREATING") {
+      return out;
+    }
+    out.found = true;
+    stream_id = s->id;
+    retention_cutoff = clock_.now_ms() - static_cast<std::int64_t>(s->retention_hours) * 3'600'000;
+    // A shard is read once its parents are read to their end, so every partition key's records
+    // come out in order across a reshard.
+    auto finished = [&](std::uint32_t index) {
+      const Shard& sh = s->shards[index];
+      if (sh.open()) {
+        return false;
+      }
+      auto it = positions.find(shard_id_of(index));
+      const std::uint64_t done = it == positions.end() ? 0 : parse_sequence_number(it->second).value_or(SequenceNumber{}).counter;
+      return done + 1 >= sh.next_counter;
+    };
+    for (const Shard& sh : s->shards) {
+      if ((sh.parent && !finished(*sh.parent)) || (sh.adjacent_parent && !finished(*sh.adjacent_parent))) {
+        continue;
+      }
+      Range r{sh.index, sh.created_ms, 1};
+      if (auto it = positions.find(shard_id_of(sh.index)); it != positions.end()) {
+        if (auto seq = parse_sequence_number(it->second)) {
+          r.from = seq->counter + 1;
+        }
+      }
+      if (r.from < sh.next_counter) {
+        ranges.push_back(r);
+      }
+    }
+  }
+  // Records are immutable once written: the scans run without the lock.
+  for (const Range& r : ranges) {
+    const auto prefix = persist::shard_records_prefix(stream_id, r.shard);
+    for (auto cur = store_.scan(Space::kKinesis, persist::record_key(stream_id, r.shard, r.from),
+                                storage::prefix_successor(prefix));
+         cur.valid() && out.records.size() < limit; cur.next()) {
+      StoredRecord rec;
+      if (!persist::decode_record(cur.key(), cur.value(), rec)) {
+        continue;
+      }
+      const std::string seq = format_sequence_number({r.shard_created_ms, r.shard, rec.counter, rec.arrival_ms});
+      out.positions[shard_id_of(r.shard)] = seq;
+      if (rec.arrival_ms < retention_cutoff) {
+        continue;
+      }
+      out.records.push_back({shard_id_of(r.shard), seq, std::move(rec.partition_key), std::move(rec.data), rec.arrival_ms});
+    }
+  }
+  return out;
+}
+
+}  // namespace fogbank::kinesis

@@ -1,0 +1,62 @@
+#include "sequence_number.hpp"
+
+#include <cstdio>
+
+namespace fogbank::kinesis {
+
+namespace {
+
+constexpr std::string_view kPrefix = "49";
+
+void append_field(std::string& out, std::uint64_t value, int width) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%0*llu", width, static_cast<unsigned long long>(value));
+  out += buf;
+}
+
+std::optional<std::uint64_t> read_field(std::string_view text, std::size_t& pos, std::size_t width) {
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < width; ++i) {
+    const char c = text[pos + i];
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    // 22-digit counters stay below 2^64 in practice; anything larger is not one we issued.
+    if (value > (UINT64_MAX - static_cast<std::uint64_t>(c - '0')) / 10) {
+      return std::nullopt;
+    }
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  pos += width;
+  return value;
+}
+
+}  // namespace
+
+std::string format_sequence_number(const SequenceNumber& seq) {
+  std::string out(kPrefix);
+  out.reserve(kSequenceNumberDigits);
+  append_field(out, static_cast<std::uint64_t>(seq.shard_created_ms), 13);
+  append_field(out, seq.shard_index, 6);
+  append_field(out, seq.counter, 22);
+  append_field(out, static_cast<std::uint64_t>(seq.arrival_ms), 13);
+  return out;
+}
+
+std::optional<SequenceNumber> parse_sequence_number(std::string_view text) {
+  if (text.size() != kSequenceNumberDigits || !text.starts_with(kPrefix)) {
+    return std::nullopt;
+  }
+  std::size_t pos = kPrefix.size();
+  auto created = read_field(text, pos, 13);
+  auto index = read_field(text, pos, 6);
+  auto counter = read_field(text, pos, 22);
+  auto arrival = read_field(text, pos, 13);
+  if (!created || !index || !counter || !arrival) {
+    return std::nullopt;
+  }
+  return SequenceNumber{static_cast<std::int64_t>(*created), static_cast<std::uint32_t>(*index), *counter,
+                        static_cast<std::int64_t>(*arrival)};
+}
+
+}  // namespace fogbank::kinesis
