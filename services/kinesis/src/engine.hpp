@@ -110,6 +110,10 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
     std::string arn;
   };
   ResourceRef find_resource(const Value& in, const Caller& c);
+  /// Increase/DecreaseStreamRetentionPeriod: AWS's bounds, direction and state checks.
+  Value change_retention(const Value& in, const Caller& c, bool increase);
+  /// The consumer named by ConsumerARN, or by StreamARN and ConsumerName, with its stream.
+  std::pair<Stream*, Consumer*> named_consumer(const Value& in, const Caller& c);
 
   // Lookups (throw ResourceNotFoundException / ResourceInUseException with AWS's wording).
   Stream& find_stream(const Value& in, const Caller& c);

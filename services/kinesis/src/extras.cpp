@@ -253,8 +253,7 @@ ConsumerRef find_consumer_in(Stream& s, const std::string& by_arn, const std::st
 
 }  // namespace
 
-Value KinesisEngine::describe_consumer(const Value& in, const Caller& c) {
-  std::lock_guard lock(mu_);
+std::pair<Stream*, Consumer*> KinesisEngine::named_consumer(const Value& in, const Caller& c) {
   const std::string consumer_arn = string_of(in, "ConsumerARN");
   const std::string stream_arn = string_of(in, "StreamARN");
   const std::string name = string_of(in, "ConsumerName");
@@ -266,7 +265,13 @@ Value KinesisEngine::describe_consumer(const Value& in, const Caller& c) {
     throw errors::invalid_argument("Invalid ARN " + (consumer_arn.empty() ? stream_arn : consumer_arn) + ".");
   }
   auto ref = find_consumer_in(*s, consumer_arn, name);
-  Value d = consumer_value(*ref.consumer);
+  return {ref.stream, ref.consumer};
+}
+
+Value KinesisEngine::describe_consumer(const Value& in, const Caller& c) {
+  std::lock_guard lock(mu_);
+  auto [s, consumer] = named_consumer(in, c);
+  Value d = consumer_value(*consumer);
   d["StreamARN"] = s->arn();
   return {{"ConsumerDescription", std::move(d)}};
 }
@@ -300,19 +305,9 @@ Value KinesisEngine::list_consumers(const Value& in, const Caller& c) {
 
 Value KinesisEngine::deregister_consumer(const Value& in, const Caller& c) {
   std::lock_guard lock(mu_);
-  const std::string consumer_arn = string_of(in, "ConsumerARN");
-  const std::string stream_arn = string_of(in, "StreamARN");
-  const std::string name = string_of(in, "ConsumerName");
-  if (consumer_arn.empty() && (stream_arn.empty() || name.empty())) {
-    throw errors::invalid_argument("Either ConsumerARN or both ConsumerName and StreamARN must be provided.");
-  }
-  Stream* s = find_stream_by_arn(consumer_arn.empty() ? stream_arn : consumer_arn, c);
-  if (s == nullptr) {
-    throw errors::invalid_argument("Invalid ARN " + (consumer_arn.empty() ? stream_arn : consumer_arn) + ".");
-  }
-  auto ref = find_consumer_in(*s, consumer_arn, name);
-  ref.consumer->status = "DELETING";
-  const std::string consumer_name = ref.consumer->name;
+  auto [s, consumer] = named_consumer(in, c);
+  consumer->status = "DELETING";
+  const std::string consumer_name = consumer->name;
   save(*s);
   settle_consumer(key_of(*s), consumer_name);
   return Value::object();

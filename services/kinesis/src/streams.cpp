@@ -229,34 +229,14 @@ Value KinesisEngine::update_stream_mode(const Value& in, const Caller& c) {
 }
 
 Value KinesisEngine::increase_retention(const Value& in, const Caller& c) {
-  const auto hours = int_of(in, "RetentionPeriodHours", 0);
-  std::lock_guard lock(mu_);
-  Stream& s = find_stream(in, c);
-  if (hours > kMaxRetentionHours) {
-    throw errors::invalid_argument("Maximum allowed retention period is " + std::to_string(kMaxRetentionHours) +
-                                   " hours. Requested retention period (" + std::to_string(hours) +
-                                   " hours) is too long.");
-  }
-  if (hours < kMinRetentionHours) {
-    throw errors::invalid_argument("Minimum allowed retention period is " + std::to_string(kMinRetentionHours) +
-                                   " hours. Requested retention period (" + std::to_string(hours) +
-                                   " hours) is too short.");
-  }
-  if (hours < s.retention_hours) {
-    throw errors::invalid_argument("Requested retention period (" + std::to_string(hours) + " hours) for stream " +
-                                   s.name + " can not be shorter than existing retention period (" +
-                                   std::to_string(s.retention_hours) + " hours). Use DecreaseRetentionPeriod API.");
-  }
-  if (s.status != "ACTIVE") {
-    throw errors::in_use("Stream " + s.name + " under account " + s.account + " not ACTIVE, instead in state " +
-                         s.status);
-  }
-  s.retention_hours = static_cast<int>(hours);
-  save(s);
-  return Value::object();
+  return change_retention(in, c, true);
 }
 
 Value KinesisEngine::decrease_retention(const Value& in, const Caller& c) {
+  return change_retention(in, c, false);
+}
+
+Value KinesisEngine::change_retention(const Value& in, const Caller& c, bool increase) {
   const auto hours = int_of(in, "RetentionPeriodHours", 0);
   std::lock_guard lock(mu_);
   Stream& s = find_stream(in, c);
@@ -270,10 +250,11 @@ Value KinesisEngine::decrease_retention(const Value& in, const Caller& c) {
                                    " hours. Requested retention period (" + std::to_string(hours) +
                                    " hours) is too long.");
   }
-  if (hours > s.retention_hours) {
+  if (increase ? hours < s.retention_hours : hours > s.retention_hours) {
     throw errors::invalid_argument("Requested retention period (" + std::to_string(hours) + " hours) for stream " +
-                                   s.name + " can not be longer than existing retention period (" +
-                                   std::to_string(s.retention_hours) + " hours). Use IncreaseRetentionPeriod API.");
+                                   s.name + " can not be " + (increase ? "shorter" : "longer") +
+                                   " than existing retention period (" + std::to_string(s.retention_hours) +
+                                   " hours). Use " + (increase ? "Decrease" : "Increase") + "RetentionPeriod API.");
   }
   if (s.status != "ACTIVE") {
     throw errors::in_use("Stream " + s.name + " under account " + s.account + " not ACTIVE, instead in state " +

@@ -12,6 +12,8 @@
 
 #include "fogbank/protocol/aws_error.hpp"
 
+#include "memory_store.hpp"
+
 namespace fogbank::firehose {
 namespace {
 
@@ -74,11 +76,7 @@ bool eventually(const std::function<bool()>& done, int max_ms = 5000) {
 class FirehoseEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.in_memory = true;
-    storage::Status status;
-    store_ = storage::Store::open(options, status);
-    ASSERT_TRUE(status.is_ok()) << status.message();
+    store_ = test::memory_store();
     engine_ = make_engine();
   }
   void TearDown() override {

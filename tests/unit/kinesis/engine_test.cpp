@@ -10,6 +10,8 @@
 #include "fogbank/storage/store.hpp"
 #include "hash_key.hpp"
 
+#include "memory_store.hpp"
+
 namespace fogbank::kinesis {
 namespace {
 
@@ -18,11 +20,7 @@ constexpr std::int64_t kStart = 1764553200000;  // 2025-12-01T01:40:00Z
 class KinesisEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.in_memory = true;
-    storage::Status status;
-    store_ = storage::Store::open(options, status);
-    ASSERT_TRUE(status.is_ok()) << status.message();
+    store_ = test::memory_store();
     engine_ = make_engine();
   }
 

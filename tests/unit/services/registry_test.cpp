@@ -13,17 +13,15 @@
 #include "fogbank/storage/store.hpp"
 #include "fogbank/sts/credentials.hpp"
 
+#include "memory_store.hpp"
+
 namespace fogbank::services {
 namespace {
 
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.in_memory = true;
-    storage::Status status;
-    store_ = storage::Store::open(options, status);
-    ASSERT_NE(store_, nullptr) << status.message();
+    store_ = test::memory_store();
     creds_ = std::make_shared<sts::CredentialStore>(*store_, sts::parse_static_keys("test:test:000000000000"));
     scheduler_ = std::make_unique<protocol::Scheduler>(clock_, 1);
     protocol::Platform platform{*store_, clock_, *scheduler_, creds_, nullptr};

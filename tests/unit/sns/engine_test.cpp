@@ -6,6 +6,8 @@
 #include "engine.hpp"
 #include "fogbank/protocol/aws_error.hpp"
 
+#include "memory_store.hpp"
+
 namespace fogbank::sns {
 namespace {
 
@@ -40,11 +42,7 @@ class FakeSink final : public sqs::MessageSink {
 class SnsEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.in_memory = true;
-    storage::Status status;
-    store_ = storage::Store::open(options, status);
-    ASSERT_TRUE(status.is_ok()) << status.message();
+    store_ = test::memory_store();
     sink_ = std::make_shared<FakeSink>();
     sink_->queues["arn:aws:sqs:us-east-1:111111111111:q"] = {};
     sink_->queues["arn:aws:sqs:us-east-1:111111111111:q.fifo"] = {true, false, ""};

@@ -11,6 +11,8 @@
 #include "fogbank/protocol/aws_error.hpp"
 #include "outbox.hpp"
 
+#include "memory_store.hpp"
+
 namespace fogbank::sns {
 namespace {
 
@@ -237,11 +239,7 @@ class FakeSink final : public sqs::MessageSink {
 class SnsHttpDeliveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.in_memory = true;
-    storage::Status status;
-    store_ = storage::Store::open(options, status);
-    ASSERT_TRUE(status.is_ok()) << status.message();
+    store_ = test::memory_store();
     executor_ = std::make_shared<FakeExecutor>();
     http_ = std::make_shared<FakeHttp>();
     sink_ = std::make_shared<FakeSink>();

@@ -11,6 +11,8 @@
 #include "fogbank/sns/sns_service.hpp"
 #include "fogbank/storage/store.hpp"
 
+#include "memory_store.hpp"
+
 namespace fogbank::sns {
 namespace {
 
@@ -52,11 +54,7 @@ protocol::Response call(protocol::Service& service, const protocol::Clock& clock
 }
 
 TEST(SnsTopicPublisher, ServicePublishesAreDeliveredLikeClientOnes) {
-  storage::Options options;
-  options.in_memory = true;
-  storage::Status status;
-  auto store = storage::Store::open(options, status);
-  ASSERT_TRUE(status.is_ok()) << status.message();
+  auto store = test::memory_store();
   protocol::VirtualClock clock(1'700'000'000'000);
   protocol::Scheduler scheduler(clock, 1);
   auto sink = std::make_shared<RecordingSink>();

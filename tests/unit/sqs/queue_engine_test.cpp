@@ -6,6 +6,8 @@
 #include "errors.hpp"
 #include "queue_engine.hpp"
 
+#include "memory_store.hpp"
+
 namespace fogbank::sqs {
 namespace {
 
@@ -14,11 +16,7 @@ constexpr std::int64_t kStart = 1'700'000'000'000;
 class QueueEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.in_memory = true;
-    storage::Status status;
-    store_ = storage::Store::open(options, status);
-    ASSERT_TRUE(status.is_ok()) << status.message();
+    store_ = test::memory_store();
     engine_ = make_engine();
   }
 

@@ -9,6 +9,8 @@
 #include "fogbank/storage/store.hpp"
 #include "fogbank/sts/credentials.hpp"
 
+#include "memory_store.hpp"
+
 namespace fogbank::sts {
 namespace {
 
@@ -36,11 +38,7 @@ std::string enc(std::string_view s) { return protocol::uri_encode(s); }
 class StsServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.in_memory = true;
-    storage::Status status;
-    store_ = storage::Store::open(options, status);
-    ASSERT_TRUE(status.is_ok()) << status.message();
+    store_ = test::memory_store();
     ASSERT_NE(store_, nullptr);
     keys_ = parse_static_keys(
         "AKIAIOSFODNN7EXAMPLE:rootsecret:111122223333,"
