@@ -1,10 +1,12 @@
 #include "fogbank/protocol/modeled_service.hpp"
 
+#include <mutex>
 #include <stdexcept>
 
 #include "fogbank/protocol/aws_error.hpp"
 #include "fogbank/protocol/dispatcher.hpp"
 #include "fogbank/protocol/error_render.hpp"
+#include "fogbank/protocol/event_stream.hpp"
 #include "fogbank/protocol/query.hpp"
 
 namespace fogbank::protocol {
@@ -72,6 +74,123 @@ class DeferredResponse final : public PendingResponse {
   WireProtocol protocol_;
   std::string request_id_;
   std::string method_;
+};
+
+/// A piece that is ready at once (the initial-response message).
+class ReadyPiece final : public PendingResponse {
+ public:
+  explicit ReadyPiece(std::string bytes) : bytes_(std::move(bytes)) {}
+  void start(std::function<void()> /*wake*/) override {}
+  std::optional<Response> poll(bool /*at_deadline*/) override { return Response(200, std::move(bytes_)); }
+  std::int64_t deadline_ms() const override { return 0; }
+  void cancel() noexcept override {}
+
+ private:
+  std::string bytes_;
+};
+
+/// An EventSource served as a ResponseStream: each piece is the events one poll produced, framed.
+/// The source is started once and keeps one wake for its whole life, which forwards to the wait
+/// of the piece in progress (the server gives each piece its own).
+class EventStreamBody final : public ResponseStream, public std::enable_shared_from_this<EventStreamBody> {
+ public:
+  using EncodeEvent = std::function<std::string(const EventSource::Event&)>;
+  using EncodeError = std::function<std::string(const AwsError&)>;
+
+  EventStreamBody(std::shared_ptr<EventSource> source, std::string initial, EncodeEvent encode_event,
+                  EncodeError encode_error)
+      : source_(std::move(source)), initial_(std::move(initial)), encode_event_(std::move(encode_event)),
+        encode_error_(std::move(encode_error)), wake_(std::make_shared<WakeSlot>()) {}
+
+  ~EventStreamBody() override { stop(); }
+
+  std::shared_ptr<PendingResponse> next() override {
+    if (!sent_initial_) {
+      sent_initial_ = true;
+      return std::make_shared<ReadyPiece>(std::move(initial_));
+    }
+    if (finished_) {
+      stop();
+      return nullptr;
+    }
+    return std::make_shared<Piece>(shared_from_this());
+  }
+
+ private:
+  struct WakeSlot {
+    std::mutex mu;
+    std::function<void()> fn;
+    void call() {
+      std::function<void()> f;
+      {
+        std::lock_guard lock(mu);
+        f = fn;
+      }
+      if (f) {
+        f();
+      }
+    }
+    void set(std::function<void()> f) {
+      std::lock_guard lock(mu);
+      fn = std::move(f);
+    }
+  };
+
+  class Piece final : public PendingResponse {
+   public:
+    explicit Piece(std::shared_ptr<EventStreamBody> body) : body_(std::move(body)) {}
+    void start(std::function<void()> wake) override {
+      body_->wake_->set(std::move(wake));
+      if (!body_->started_) {
+        body_->started_ = true;
+        body_->source_->start([slot = body_->wake_] { slot->call(); });
+      }
+    }
+    std::optional<Response> poll(bool at_deadline) override { return body_->poll(at_deadline); }
+    std::int64_t deadline_ms() const override { return body_->source_->deadline_ms(); }
+    void cancel() noexcept override { body_->wake_->set(nullptr); }
+
+   private:
+    std::shared_ptr<EventStreamBody> body_;
+  };
+
+  std::optional<Response> poll(bool at_deadline) {
+    std::string bytes;
+    try {
+      bool finished = false;
+      for (const auto& event : source_->poll(at_deadline, finished)) {
+        bytes += encode_event_(event);
+      }
+      finished_ = finished;
+    } catch (const AwsError& e) {
+      bytes += encode_error_(e);
+      finished_ = true;
+    } catch (const std::exception&) {
+      bytes += encode_error_(errors::internal_failure());
+      finished_ = true;
+    }
+    if (bytes.empty() && !finished_ && !at_deadline) {
+      return std::nullopt;
+    }
+    return Response(200, std::move(bytes));
+  }
+
+  void stop() noexcept {
+    if (started_ && !cancelled_) {
+      cancelled_ = true;
+      source_->cancel();
+    }
+  }
+
+  std::shared_ptr<EventSource> source_;
+  std::string initial_;
+  EncodeEvent encode_event_;
+  EncodeError encode_error_;
+  std::shared_ptr<WakeSlot> wake_;
+  bool sent_initial_ = false;
+  bool started_ = false;
+  bool cancelled_ = false;
+  bool finished_ = false;
 };
 
 }  // namespace
@@ -173,6 +292,59 @@ Response ModeledService::encode(const model::Operation& op, WireProtocol protoco
   throw std::logic_error("REST-XML operations are not served by ModeledService");
 }
 
+Response ModeledService::event_stream(const model::Operation& op, WireProtocol protocol, const codec::Value& initial,
+                                      std::shared_ptr<EventSource> source, std::string_view request_id) const {
+  if (protocol != WireProtocol::kJson10 && protocol != WireProtocol::kJson11 && protocol != WireProtocol::kCbor) {
+    throw std::logic_error("event streams are served over JSON and CBOR only");
+  }
+  const bool cbor = protocol == WireProtocol::kCbor;
+  // Event payloads are documents of the protocol's format: plain JSON, or CBOR.
+  const std::string payload_type = cbor ? "application/cbor" : "application/json";
+  const model::Shape* stream_shape = nullptr;
+  if (op.output != nullptr) {
+    for (const auto& m : op.output->members) {
+      if (m.shape != nullptr && m.shape->event_stream) {
+        stream_shape = m.shape;
+      }
+    }
+  }
+  if (stream_shape == nullptr) {
+    throw std::logic_error("operation " + op.name + " has no event stream output");
+  }
+  auto encode_doc = [cbor](const model::Shape* shape, const codec::Value& v) {
+    return cbor ? codec::encode_cbor(shape, v) : codec::encode_json(shape, v);
+  };
+  std::string initial_bytes =
+      eventstream::event("initial-response", payload_type, encode_doc(op.output, initial));
+  auto encode_event = [stream_shape, payload_type, encode_doc](const EventSource::Event& e) {
+    const model::Member* member = stream_shape->find(e.type);
+    if (member == nullptr) {
+      throw std::logic_error("event " + e.type + " is not in its event stream");
+    }
+    if (member->shape != nullptr && member->shape->exception) {
+      return eventstream::exception(e.type, payload_type, encode_doc(member->shape, e.value));
+    }
+    return eventstream::event(e.type, payload_type, encode_doc(member->shape, e.value));
+  };
+  auto encode_error = [stream_shape, payload_type, encode_doc, cbor](const AwsError& e) {
+    // A modeled exception of the stream keeps its name; anything else is the stream's internal failure.
+    const model::Member* member = stream_shape->find(e.code);
+    if (member == nullptr) {
+      member = stream_shape->find("InternalFailureException");
+    }
+    const codec::Value body = {{"message", e.message}};
+    if (member == nullptr || member->shape == nullptr) {
+      return eventstream::exception("InternalFailureException", payload_type, cbor ? std::string("\xA0", 1) : "{}");
+    }
+    return eventstream::exception(member->name, payload_type, encode_doc(member->shape, body));
+  };
+  Response r(200, {}, "application/vnd.amazon.eventstream");
+  r.stream = std::make_shared<EventStreamBody>(std::move(source), std::move(initial_bytes), std::move(encode_event),
+                                               std::move(encode_error));
+  add_request_id_headers(r, protocol, request_id);
+  return r;
+}
+
 Response ModeledService::handle(RequestContext& ctx, std::string body) {
   const WireProtocol protocol = protocol_for(ctx.head);
   if (protocol == WireProtocol::kQuery && !ctx.params) {
@@ -215,8 +387,11 @@ Response ModeledService::handle(RequestContext& ctx, std::string body) {
     codec::validate(model_.operation(name)->input, input, spec_.validation);
   }
 
-  Call call{ctx, op, nullptr};
+  Call call{ctx, op, nullptr, nullptr};
   codec::Value output = handler->second(std::move(input), call);
+  if (call.events) {
+    return event_stream(op, protocol, output, std::move(call.events), ctx.request_id);
+  }
   if (call.deferred) {
     Response placeholder;
     placeholder.pending = std::make_shared<DeferredResponse>(

@@ -316,7 +316,11 @@ struct App::Impl final : RequestHandler {
       log::error("internal error in request " + std::string(request_id) + ": " + std::string(cause));
     };
     dispatcher = std::make_unique<protocol::Dispatcher>(std::move(dc), credentials);
-    for (auto& s : services::make_all(*platform, credentials)) {
+    services::ServiceOptions service_options;
+    service_options.kinesis.shard_limit = config.kinesis_shard_limit;
+    service_options.kinesis.lifecycle_delay_ms = config.kinesis_lifecycle_delay_ms;
+    service_options.kinesis.enforce_throughput = config.kinesis_limits;
+    for (auto& s : services::make_all(*platform, credentials, service_options)) {
       dispatcher->add(s);
     }
 

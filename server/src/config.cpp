@@ -92,6 +92,17 @@ std::optional<int> parse_config(int argc, char** argv, Config& c) {
       ->envname("FOGBANK_MIN_BODY_RATE")->capture_default_str();
   app.add_option("--min-body-rate-window", rate_window, "Seconds over which --min-body-rate is averaged")
       ->envname("FOGBANK_MIN_BODY_RATE_WINDOW")->check(CLI::Range(1u, 86400u))->capture_default_str();
+  app.add_option("--kinesis-shard-limit", c.kinesis_shard_limit,
+                 "Open Kinesis shards per account and region (LimitExceededException beyond it)")
+      ->envname("FOGBANK_KINESIS_SHARD_LIMIT")->check(CLI::Range(1, 1000000))->capture_default_str();
+  app.add_option("--kinesis-lifecycle-delay", c.kinesis_lifecycle_delay_ms,
+                 "Milliseconds a Kinesis stream stays CREATING, UPDATING or DELETING, and a consumer "
+                 "CREATING, on fogbank's clock (0 = at once)")
+      ->envname("FOGBANK_KINESIS_LIFECYCLE_DELAY")->check(CLI::Range(0, 3600000))->capture_default_str();
+  app.add_option("--kinesis-limits", c.kinesis_limits,
+                 "Enforce Kinesis' per-shard throughput limits (1 MiB/s and 1000 records/s in; 2 MiB/s "
+                 "and 5 GetRecords calls/s out) with ProvisionedThroughputExceededException")
+      ->envname("FOGBANK_KINESIS_LIMITS")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

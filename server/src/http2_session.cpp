@@ -35,6 +35,9 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 // Frames are batched into writes of about this size: one syscall per frame would be 16 KiB each.
 constexpr std::size_t kWriteBatch = 128 * 1024;
 constexpr std::size_t kProducerChunk = 64 * 1024;
+// An event stream's pieces wait here for the client's flow-control window; past this the service
+// is not asked for more.
+constexpr std::size_t kStreamBuffer = 1 << 20;
 const unsigned char kAlpnOffer[] = "\x02h2\x08http/1.1";
 
 int select_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
@@ -99,6 +102,13 @@ struct StreamState {
   bool waiting = false;
   bool abandoned = false;
   std::function<void()> interrupt;
+  // A body of unknown length (Response::stream), pumped into `stream_buf` by pump_stream().
+  bool streaming = false;
+  std::string stream_buf;
+  std::size_t stream_pos = 0;
+  bool stream_done = false;
+  bool data_deferred = false;  // read_body said NGHTTP2_ERR_DEFERRED: resume when bytes arrive
+  std::unique_ptr<net::steady_timer> drained;  // the pump waits here while the buffer is full
 };
 
 template <class Stream>
@@ -411,6 +421,12 @@ class Connection {
 
   void abandon(StreamState& st) {
     stop_body(st);
+    if (st.streaming) {
+      st.abandoned = true;
+      if (st.drained) {
+        st.drained->cancel();
+      }
+    }
     if (st.waiting) {
       st.abandoned = true;
       if (st.interrupt) {
@@ -593,7 +609,8 @@ class Connection {
       fields.emplace_back("server", "fogbank");
     }
     const bool bodiless_status = r.status == 204 || r.status == 304;
-    if (!bodiless_status) {
+    const bool streamed = r.stream && st.method != "HEAD";
+    if (!bodiless_status && !streamed) {
       const std::uint64_t length = r.content_length.value_or(r.producer ? 0 : r.body.size());
       fields.emplace_back("content-length", std::to_string(length));
     }
@@ -603,7 +620,9 @@ class Connection {
       nv.push_back({reinterpret_cast<std::uint8_t*>(n.data()), reinterpret_cast<std::uint8_t*>(v.data()), n.size(),
                     v.size(), NGHTTP2_NV_FLAG_NONE});
     }
-    const bool has_body = st.method != "HEAD" && !bodiless_status && (r.producer || !r.body.empty());
+    const bool has_body = st.method != "HEAD" && !bodiless_status && (streamed || r.producer || !r.body.empty());
+    std::shared_ptr<protocol::ResponseStream> body_stream = streamed ? std::move(r.stream) : nullptr;
+    st.streaming = streamed;
     st.response = std::move(r);
     nghttp2_data_provider provider{};
     provider.source.ptr = &st;
@@ -612,7 +631,65 @@ class Connection {
     if (rv != 0) {
       log::debug(std::string("HTTP/2 response not submitted: ") + nghttp2_strerror(rv));
       nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st.id, NGHTTP2_INTERNAL_ERROR);
+      return;
     }
+    if (body_stream) {
+      auto it = streams_.find(st.id);
+      if (it == streams_.end()) {
+        return;
+      }
+      st.drained = std::make_unique<net::steady_timer>(stream_.get_executor());
+      ++tasks_;
+      net::co_spawn(stream_.get_executor(), pump_stream(it->second, std::move(body_stream)), on_task_end());
+    }
+  }
+
+  // Moves an event stream's pieces into the stream's buffer as the service produces them; the
+  // buffer goes out as DATA frames as the client's window allows, and the stream ends (END_STREAM)
+  // when the service is done or the server stops.
+  net::awaitable<void> pump_stream(std::shared_ptr<StreamState> st, std::shared_ptr<protocol::ResponseStream> body) {
+    try {
+      while (!st->abandoned && !closing_ && !ctx_.stopping) {
+        while (st->stream_buf.size() - st->stream_pos > kStreamBuffer && !st->abandoned && !closing_) {
+          st->drained->expires_at(Clock::time_point::max());
+          co_await st->drained->async_wait(use_nothrow);
+        }
+        if (st->abandoned || closing_) {
+          break;
+        }
+        auto piece = body->next();
+        if (!piece) {
+          break;
+        }
+        st->waiting = true;
+        Response bytes = co_await ctx_.wait_deferred(std::move(piece), st->interrupt, &st->abandoned);
+        st->waiting = false;
+        if (st->abandoned || closing_) {
+          break;
+        }
+        if (!bytes.body.empty()) {
+          st->stream_buf.append(bytes.body);
+          resume_data(*st);
+        }
+      }
+    } catch (const std::exception& e) {
+      log::error(std::string("HTTP/2 response stream failed: ") + e.what());
+    }
+    st->waiting = false;
+    body.reset();  // the service's subscription ends here, not when the stream state goes
+    st->stream_done = true;
+    if (!st->abandoned && !closing_) {
+      resume_data(*st);
+    }
+    task_done();
+  }
+
+  void resume_data(StreamState& st) {
+    if (st.data_deferred) {
+      st.data_deferred = false;
+      nghttp2_session_resume_data(session_, st.id);
+    }
+    signal_write();
   }
 
   static ssize_t read_body(nghttp2_session* /*session*/, std::int32_t /*stream_id*/, std::uint8_t* buf,
@@ -620,6 +697,28 @@ class Connection {
                            void* /*user_data*/) {
     auto& st = *static_cast<StreamState*>(source->ptr);
     Response& r = st.response;
+    if (st.streaming) {
+      const std::size_t available = st.stream_buf.size() - st.stream_pos;
+      if (available == 0) {
+        if (st.stream_done) {
+          *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+          return 0;
+        }
+        st.data_deferred = true;
+        return NGHTTP2_ERR_DEFERRED;
+      }
+      const std::size_t n = std::min(length, available);
+      std::memcpy(buf, st.stream_buf.data() + st.stream_pos, n);
+      st.stream_pos += n;
+      if (st.stream_pos == st.stream_buf.size()) {
+        st.stream_buf.clear();
+        st.stream_pos = 0;
+        if (st.drained) {
+          st.drained->cancel();
+        }
+      }
+      return static_cast<ssize_t>(n);
+    }
     if (!r.producer) {
       const std::size_t n = std::min(length, r.body.size() - st.body_offset);
       std::memcpy(buf, r.body.data() + st.body_offset, n);

@@ -13,6 +13,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -543,7 +544,9 @@ struct HttpServer::Impl {
         // could drive its admin API; sandboxed, it runs with an opaque origin ("null") instead.
         response.headers.set("Content-Security-Policy", kNavigationSandbox);
       }
-      bool written = co_await write_response(stream, response, method, req.version(), !close, io.get());
+      bool written = response.stream && method != "HEAD"
+                         ? co_await write_stream(stream, response, req.version(), !close, handle.interrupt)
+                         : co_await write_response(stream, response, method, req.version(), !close, io.get());
       log_access(method, target, ex.info.get(), response.status, started, remote);
       if (!written || close) {
         co_return;
@@ -717,6 +720,56 @@ struct HttpServer::Impl {
         co_return sent == r.content_length.value_or(0);
       }
     }
+  }
+
+  // A body of unknown length (an event stream): the head at once, then each piece as the service
+  // produces it, in chunked transfer coding. HTTP/1.0 has no chunks: its body ends with the
+  // connection. Returns false when the connection must close.
+  template <class Stream>
+  net::awaitable<bool> write_stream(Stream& stream, Response& r, unsigned version, bool keep_alive,
+                                    std::function<void()>& interrupt) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    const bool chunked = version >= 11;
+    http::response<http::empty_body> msg{static_cast<http::status>(r.status), version};
+    fill_headers(msg, r, keep_alive && chunked);
+    if (chunked) {
+      msg.chunked(true);
+    }
+    http::response_serializer<http::empty_body> sr{msg};
+    lowest.expires_after(options.read_timeout);
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, use_nothrow);
+    if (hec) {
+      co_return false;
+    }
+    const std::shared_ptr<protocol::ResponseStream> body = std::move(r.stream);
+    bool abandoned = false;
+    while (!stopping) {
+      auto piece = body->next();
+      if (!piece) {
+        break;
+      }
+      Response bytes = co_await wait_deferred(std::move(piece), interrupt, &abandoned);
+      if (bytes.body.empty()) {
+        continue;
+      }
+      lowest.expires_after(options.read_timeout);
+      boost::system::error_code ec;
+      if (chunked) {
+        std::tie(ec, std::ignore) =
+            co_await net::async_write(stream, http::make_chunk(net::buffer(bytes.body)), use_nothrow);
+      } else {
+        std::tie(ec, std::ignore) = co_await net::async_write(stream, net::buffer(bytes.body), use_nothrow);
+      }
+      if (ec) {
+        co_return false;
+      }
+    }
+    if (!chunked) {
+      co_return false;
+    }
+    lowest.expires_after(options.read_timeout);
+    auto [ec, n] = co_await net::async_write(stream, http::make_chunk_last(), use_nothrow);
+    co_return !ec && !stopping;
   }
 
   void log_access(const std::string& method, const std::string& target, const protocol::RequestInfo* info,

@@ -148,10 +148,10 @@ class StreamLifecycleTest(KinesisCase):
         self.assertEqual(len(self.k.list_shards(StreamName="od")["Shards"]), 4)
         limits = self.k.describe_limits()
         self.assertEqual((limits["OpenShardCount"], limits["OnDemandStreamCount"]), (4, 1))
-        with self.assertRaises(self.k.exceptions.ClientError) as ctx:
+        with self.assertRaises(self.k.exceptions.ResourceNotFoundException) as ctx:
             self.k.subscribe_to_shard(ConsumerARN=f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/od/consumer/c:1",
                                       ShardId=shard_id(0), StartingPosition={"Type": "LATEST"})
-        self.assertEqual(code_of(ctx), "NotImplemented")
+        self.assertEqual(message_of(ctx), f"Consumer c under stream od under account {ACCOUNT} not found.")
 
     def test_health_reports_kinesis(self):
         status, body, _ = self.server.admin("/_fogbank/health")
@@ -501,6 +501,176 @@ class ExtrasTest(KinesisCase):
         self.assertEqual(out["MinimumThroughputBillingCommitment"]["Status"], "ENABLED")
         self.assertEqual(self.k.describe_account_settings()["MinimumThroughputBillingCommitment"]["Status"],
                          "ENABLED")
+
+
+class SubscribeToShardTest(KinesisCase):
+    """Enhanced fan-out over HTTP/1.1, read by botocore's event-stream parser. The virtual clock
+    drives the quiet-shard events (every 5 s) and the 5-minute end of a subscription."""
+    server_args = AccountIsolationTest.server_args
+
+    def consumer(self, arn, name="efo"):
+        c = self.k.register_stream_consumer(StreamARN=arn, ConsumerName=name)["Consumer"]
+        self.settle()
+        return c["ConsumerARN"]
+
+    def subscribe(self, consumer, shard=0, **position):
+        r = self.k.subscribe_to_shard(ConsumerARN=consumer, ShardId=shard_id(shard),
+                                      StartingPosition=position or {"Type": "TRIM_HORIZON"})
+        self.assertEqual(r["ResponseMetadata"]["HTTPHeaders"]["content-type"], "application/vnd.amazon.eventstream")
+        return iter(r["EventStream"])
+
+    def test_records_are_pushed_as_they_arrive(self):
+        arn = self.create("efo")
+        c = self.k.register_stream_consumer(StreamARN=arn, ConsumerName="early")["Consumer"]["ConsumerARN"]
+        with self.assertRaises(self.k.exceptions.ResourceInUseException):
+            self.subscribe(c)  # still CREATING
+        self.settle()
+        sent = [self.k.put_record(StreamName="efo", Data=b"r%d" % i, PartitionKey="p")["SequenceNumber"]
+                for i in range(3)]
+        events = self.subscribe(c)
+        with self.assertRaises(self.k.exceptions.ResourceInUseException):
+            self.subscribe(c)  # one subscription per consumer and shard every 5 s
+        first = next(events)["SubscribeToShardEvent"]
+        self.assertEqual([r["Data"] for r in first["Records"]], [b"r0", b"r1", b"r2"])
+        self.assertEqual([r["SequenceNumber"] for r in first["Records"]], sent)
+        self.assertEqual(first["ContinuationSequenceNumber"], sent[-1])
+        self.assertEqual(first["MillisBehindLatest"], 0)
+        self.assertNotIn("ChildShards", first)
+
+        late = self.k.put_records(StreamName="efo", Records=[{"Data": b"x\x00y", "PartitionKey": "p"}])
+        second = next(events)["SubscribeToShardEvent"]
+        self.assertEqual([r["Data"] for r in second["Records"]], [b"x\x00y"])
+        self.assertEqual(second["ContinuationSequenceNumber"], late["Records"][0]["SequenceNumber"])
+
+        # A quiet shard still hears from the subscription every 5 s, continuation unchanged.
+        self.server.advance_clock(5)
+        quiet = next(events)["SubscribeToShardEvent"]
+        self.assertEqual((quiet["Records"], quiet["ContinuationSequenceNumber"]),
+                         ([], late["Records"][0]["SequenceNumber"]))
+
+        # Resuming after the continuation skips what was read.
+        self.server.advance_clock(300)
+        self.assertEqual(list(events), [])  # ends after 5 minutes
+        self.k.put_record(StreamName="efo", Data=b"after", PartitionKey="p")
+        resumed = next(self.subscribe(c, Type="AFTER_SEQUENCE_NUMBER",
+                                      SequenceNumber=quiet["ContinuationSequenceNumber"]))
+        self.assertEqual([r["Data"] for r in resumed["SubscribeToShardEvent"]["Records"]], [b"after"])
+
+    def test_starting_positions_and_errors(self):
+        arn = self.create("pos", 2)
+        c = self.consumer(arn)
+        seqs = [self.k.put_record(StreamName="pos", Data=b"%d" % i, PartitionKey="k",
+                                  ExplicitHashKey="0")["SequenceNumber"] for i in range(4)]
+        at = next(self.subscribe(c, Type="AT_SEQUENCE_NUMBER", SequenceNumber=seqs[2]))
+        self.assertEqual([r["Data"] for r in at["SubscribeToShardEvent"]["Records"]], [b"2", b"3"])
+        self.server.advance_clock(5)
+        latest = next(self.subscribe(c, Type="LATEST"))["SubscribeToShardEvent"]
+        self.assertEqual(latest["Records"], [])
+        self.server.advance_clock(5)
+        stamp = self.k.get_records(ShardIterator=self.iterator("pos"))["Records"][1]["ApproximateArrivalTimestamp"]
+        ts = next(self.subscribe(c, Type="AT_TIMESTAMP", Timestamp=stamp))["SubscribeToShardEvent"]
+        self.assertGreaterEqual(len(ts["Records"]), 3)
+
+        with self.assertRaises(self.k.exceptions.InvalidArgumentException):
+            self.subscribe(c, shard=1, Type="AT_SEQUENCE_NUMBER")
+        with self.assertRaises(self.k.exceptions.InvalidArgumentException) as ctx:
+            self.subscribe(c, shard=1, Type="AT_SEQUENCE_NUMBER", SequenceNumber=seqs[0])
+        self.assertIn("Invalid StartingSequenceNumber", message_of(ctx))
+        with self.assertRaises(self.k.exceptions.ResourceNotFoundException) as ctx:
+            self.subscribe(c, shard=7)
+        self.assertEqual(message_of(ctx), f"Shard {shard_id(7)} in stream pos under account {ACCOUNT} does not exist")
+        other = self.server.client("kinesis", key="other", secret="other")
+        with self.assertRaises(other.exceptions.ResourceNotFoundException):
+            other.subscribe_to_shard(ConsumerARN=c, ShardId=shard_id(0), StartingPosition={"Type": "LATEST"})
+
+    def test_a_closed_shard_ends_with_its_children(self):
+        arn = self.create("split")
+        c = self.consumer(arn)
+        self.k.put_record(StreamName="split", Data=b"before", PartitionKey="p")
+        events = self.subscribe(c)
+        self.assertEqual(len(next(events)["SubscribeToShardEvent"]["Records"]), 1)
+        self.k.split_shard(StreamName="split", ShardToSplit=shard_id(0), NewStartingHashKey=str(2 ** 127))
+        last = next(events)["SubscribeToShardEvent"]
+        self.assertEqual(last["Records"], [])
+        self.assertEqual(sorted(ch["ShardId"] for ch in last["ChildShards"]), [shard_id(1), shard_id(2)])
+        self.assertEqual(last["ChildShards"][0]["ParentShards"], [shard_id(0)])
+        self.assertNotIn("ContinuationSequenceNumber", last)
+        self.assertEqual(list(events), [])
+
+    def test_a_deleted_stream_ends_the_subscription_with_an_exception_event(self):
+        from botocore.exceptions import EventStreamError
+        arn = self.create("gone")
+        c = self.consumer(arn)
+        events = self.subscribe(c, Type="LATEST")
+        next(events)
+        self.k.delete_stream(StreamName="gone", EnforceConsumerDeletion=True)
+        self.settle()
+        with self.assertRaises(EventStreamError) as ctx:
+            next(events)
+        self.assertEqual(ctx.exception.response["Error"]["Code"], "ResourceNotFoundException")
+
+
+class ThroughputLimitTest(KinesisCase):
+    """--kinesis-limits: AWS's per-shard rates on the virtual clock, which stands still between
+    calls unless the test moves it."""
+    server_args = ["--clock", "virtual", "--kinesis-limits", "on", "--kinesis-shard-limit", "3"]
+
+    def test_writes_past_the_shard_rate_fail_per_record(self):
+        self.create("w")
+        tiny = [{"Data": b"x", "PartitionKey": "p"} for _ in range(500)]
+        for _ in range(2):
+            self.assertEqual(self.k.put_records(StreamName="w", Records=tiny)["FailedRecordCount"], 0)
+        out = self.k.put_records(StreamName="w", Records=tiny[:10])
+        self.assertEqual(out["FailedRecordCount"], 10)
+        self.assertEqual(out["Records"][0]["ErrorCode"], "ProvisionedThroughputExceededException")
+        self.assertEqual(out["Records"][0]["ErrorMessage"],
+                         f"Rate exceeded for shard {shard_id(0)} in stream w under account {ACCOUNT}.")
+        with self.assertRaises(self.k.exceptions.ProvisionedThroughputExceededException):
+            self.k.put_record(StreamName="w", Data=b"x", PartitionKey="p")
+        self.server.advance_clock(0.5)  # half a second refills 500 records
+        self.assertEqual(self.k.put_records(StreamName="w", Records=tiny[:400])["FailedRecordCount"], 0)
+        out = self.k.put_records(StreamName="w", Records=tiny[:200])
+        self.assertEqual(out["FailedRecordCount"], 100)
+        self.assertEqual([("ErrorCode" in r) for r in out["Records"]], [False] * 100 + [True] * 100)
+
+        # 1 MiB/s of data: one full-size record, then nothing until the clock moves.
+        self.server.advance_clock(1)
+        big = b"b" * (1024 * 1024 - 1)
+        self.k.put_record(StreamName="w", Data=big, PartitionKey="p")
+        with self.assertRaises(self.k.exceptions.ProvisionedThroughputExceededException):
+            self.k.put_record(StreamName="w", Data=b"more", PartitionKey="p")
+        self.server.advance_clock(1)
+        self.k.put_record(StreamName="w", Data=b"more", PartitionKey="p")
+        # Only written records are readable: 1000 + 500 + 1 + 1.
+        self.server.advance_clock(1)
+        records, _ = self.read(self.iterator("w"))
+        self.assertEqual(len(records), 1502)
+        self.assertEqual(self.k.describe_limits()["ShardLimit"], 3)
+
+    def test_reads_past_five_calls_or_2_mib_per_second_are_refused(self):
+        self.create("r")
+        it = self.iterator("r")
+        for _ in range(5):
+            self.k.get_records(ShardIterator=it)
+        with self.assertRaises(self.k.exceptions.ProvisionedThroughputExceededException) as ctx:
+            self.k.get_records(ShardIterator=it)
+        self.assertEqual(message_of(ctx), f"Rate exceeded for shard {shard_id(0)} in stream r under account {ACCOUNT}.")
+        self.server.advance_clock(1)
+        self.k.get_records(ShardIterator=it)
+
+        # Reading 5 MiB at once overdraws the 2 MiB/s allowance: the next calls wait it out.
+        chunk = b"d" * (1000 * 1024)
+        for _ in range(5):
+            self.k.put_record(StreamName="r", Data=chunk, PartitionKey="p")
+            self.server.advance_clock(1)
+        self.assertEqual(len(self.k.get_records(ShardIterator=it)["Records"]), 5)
+        with self.assertRaises(self.k.exceptions.ProvisionedThroughputExceededException):
+            self.k.get_records(ShardIterator=it)
+        self.server.advance_clock(1)
+        with self.assertRaises(self.k.exceptions.ProvisionedThroughputExceededException):
+            self.k.get_records(ShardIterator=it)
+        self.server.advance_clock(2)
+        self.k.get_records(ShardIterator=it)
 
 
 class RestartTest(fh.FogbankTestCase):

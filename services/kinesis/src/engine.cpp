@@ -22,7 +22,15 @@ AwsError in_use(std::string message) { return {"ResourceInUseException", 400, st
 AwsError invalid_argument(std::string message) { return {"InvalidArgumentException", 400, std::move(message)}; }
 AwsError limit_exceeded(std::string message) { return {"LimitExceededException", 400, std::move(message)}; }
 AwsError validation(std::string message) { return {"ValidationException", 400, std::move(message)}; }
+AwsError throughput_exceeded(const std::string& shard, const std::string& stream, const std::string& account) {
+  return {"ProvisionedThroughputExceededException", 400,
+          "Rate exceeded for shard " + shard + " in stream " + stream + " under account " + account + "."};
+}
 }  // namespace errors
+
+ShardThrottle& KinesisEngine::throttle(const std::string& stream_id, std::uint32_t shard) {
+  return throttles_[stream_id + "/" + std::to_string(shard)];
+}
 
 std::int64_t timestamp_ms(const Value& v) {
   if (v.is_number()) {
@@ -96,8 +104,21 @@ void KinesisEngine::reset() {
     std::lock_guard lock(mu_);
     streams_.clear();
     account_settings_.clear();
+    subscribed_at_.clear();
+    throttles_.clear();
   }
   load();
+  // Open subscriptions find their streams gone and end with ResourceNotFoundException.
+  std::vector<std::function<void()>> wakes;
+  {
+    std::lock_guard lock(watch_mu_);
+    for (const auto& [id, w] : watchers_) {
+      wakes.push_back(w.second);
+    }
+  }
+  for (auto& wake : wakes) {
+    wake();
+  }
 }
 
 // --- lookups --------------------------------------------------------------------------------------
@@ -280,6 +301,7 @@ void KinesisEngine::erase_stream(const StreamKey& key) {
     return;
   }
   const std::string id = it->second.id;
+  notify_watchers(id);
   storage::Batch batch;
   batch.del(Space::kKinesis, key);
   const auto records = persist::stream_records_prefix(id);

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +23,12 @@
 #include "fogbank/protocol/clock.hpp"
 #include "fogbank/protocol/codec.hpp"
 #include "model.hpp"
+#include "shard_iterator.hpp"
+#include "throughput.hpp"
+
+namespace fogbank::protocol {
+class EventSource;
+}  // namespace fogbank::protocol
 
 namespace fogbank::storage {
 class Store;
@@ -74,6 +82,8 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
   Value put_records(const Value& in, const Caller& c);
   Value get_shard_iterator(const Value& in, const Caller& c);
   Value get_records(const Value& in, const Caller& c);
+  // Enhanced fan-out (subscribe.cpp): the events of one SubscribeToShard call.
+  std::shared_ptr<protocol::EventSource> subscribe_to_shard(const Value& in, const Caller& c);
   // Tags, consumers, policies, limits (extras.cpp)
   Value add_tags_to_stream(const Value& in, const Caller& c);
   Value remove_tags_from_stream(const Value& in, const Caller& c);
@@ -99,6 +109,29 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
   SourceBatch read_source(std::string_view stream_arn, const std::map<std::string, std::string>& positions,
                           std::size_t limit);
   [[nodiscard]] const KinesisOptions& options() const { return options_; }
+  [[nodiscard]] const protocol::Clock& clock() const { return clock_; }
+
+  /// What one read of a shard found (GetRecords, SubscribeToShard).
+  struct ShardPage {
+    Value records;                 ///< GetRecords' Record shapes
+    std::uint64_t next = 0;        ///< the first counter not read
+    std::int64_t behind_ms = 0;    ///< MillisBehindLatest
+    bool closed_end = false;       ///< a closed shard read to its end: `child_shards` apply
+    Value child_shards;
+    std::optional<std::string> last_sequence;  ///< of the last record returned
+    std::string position;          ///< a sequence number just before `next` (resume AFTER it)
+  };
+  /// Reads `at`'s shard from counter `from`: at most `limit` records and `max_bytes` of data (at
+  /// least one record). Throws ResourceNotFoundException when the stream or shard is gone, and
+  /// InvalidArgument when `stream_arn` is given and names another stream.
+  /// `metered`: a GetRecords call, subject to the read limits under --kinesis-limits.
+  ShardPage read_shard(const IteratorPosition& at, std::uint64_t from, std::size_t limit, std::size_t max_bytes,
+                       std::int64_t now_ms, const std::string* stream_arn = nullptr, bool metered = false);
+
+  /// Calls `wake` after records are written to the stream `stream_id` or its shards change, until
+  /// unwatch(returned id). `wake` must not call back into the engine.
+  std::uint64_t watch(const std::string& stream_id, std::function<void()> wake);
+  void unwatch(std::uint64_t id);
 
  private:
   using StreamKey = std::string;  // persist::stream_key(account, region, name)
@@ -153,6 +186,12 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
   Value summary_value(const Stream& s) const;
 
   // Records.
+  /// The first record counter a reader starting at `type` reads (GetShardIterator's and
+  /// SubscribeToShard's StartingPosition). mu_ held.
+  std::uint64_t start_counter(const Stream& s, const Shard& shard, const std::string& type, const std::string& seq_text,
+                              std::int64_t at_ms, const char* operation);
+  /// Wakes the watchers of `stream_id` (mu_ not held).
+  void notify_watchers(const std::string& stream_id);
   Value put_one(Stream& s, std::string_view partition_key, const std::string* explicit_hash_key,
                 std::string data, std::int64_t now_ms, storage::Batch& batch);
 
@@ -165,6 +204,15 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
   mutable std::mutex mu_;
   std::map<StreamKey, Stream> streams_;
   std::map<std::string, std::string> account_settings_;  ///< account/region key → status
+  /// --kinesis-limits: stream id + shard index → its buckets (in memory: a restart refills them).
+  std::map<std::string, ShardThrottle> throttles_;
+  ShardThrottle& throttle(const std::string& stream_id, std::uint32_t shard);
+  /// Consumer ARN + shard → when its last SubscribeToShard began (AWS allows one per 5 s).
+  std::map<std::string, std::int64_t> subscribed_at_;
+
+  std::mutex watch_mu_;  // after mu_ when both are taken
+  std::uint64_t next_watch_ = 1;
+  std::map<std::uint64_t, std::pair<std::string, std::function<void()>>> watchers_;
 };
 
 namespace errors {
@@ -173,6 +221,8 @@ protocol::AwsError in_use(std::string message);
 protocol::AwsError invalid_argument(std::string message);
 protocol::AwsError limit_exceeded(std::string message);
 protocol::AwsError validation(std::string message);
+/// ProvisionedThroughputExceededException for `shard` of a stream, in AWS's words.
+protocol::AwsError throughput_exceeded(const std::string& shard, const std::string& stream, const std::string& account);
 }  // namespace errors
 
 /// Epoch seconds with milliseconds, the value the codecs write as a timestamp.

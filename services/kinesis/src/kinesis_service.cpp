@@ -64,12 +64,11 @@ protocol::ModeledServiceSpec spec(const std::shared_ptr<KinesisEngine>& engine) 
       return ((*engine).*op)(in, caller);
     });
   }
-  // Enhanced fan-out pushes records over an HTTP/2 event stream, which the platform does not
-  // serve yet; answer clearly instead of with a generic NotImplemented.
-  s.operations.emplace("SubscribeToShard", [](Value, protocol::Call&) -> Value {
-    throw protocol::errors::not_implemented(
-        "fogbank does not support SubscribeToShard (enhanced fan-out over HTTP/2 event streams) yet; "
-        "read with GetShardIterator and GetRecords.");
+  // Enhanced fan-out: the answer is an event stream of the shard's records.
+  s.operations.emplace("SubscribeToShard", [engine](Value in, protocol::Call& call) -> Value {
+    const Caller caller{call.ctx.account_id, call.ctx.region, call.ctx.now_ms};
+    call.stream(engine->subscribe_to_shard(in, caller));
+    return Value::object();
   });
   return s;
 }

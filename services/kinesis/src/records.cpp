@@ -79,6 +79,10 @@ Value KinesisEngine::put_one(Stream& s, std::string_view partition_key, const st
   if (target == nullptr) {
     throw protocol::errors::internal_failure("No open shard holds hash key " + to_decimal(hash) + ".");
   }
+  if (options_.enforce_throughput &&
+      !throttle(s.id, target->index).admit_write(data.size() + partition_key.size(), now_ms)) {
+    throw errors::throughput_exceeded(shard_id_of(target->index), s.name, s.account);
+  }
   StoredRecord r;
   r.counter = target->next_counter++;
   r.arrival_ms = now_ms;
@@ -126,6 +130,7 @@ Value KinesisEngine::put_record(const Value& in, const Caller& c) {
   Value out = put_one(s, partition_key, in.contains("ExplicitHashKey") ? &explicit_key : nullptr, std::move(data),
                       c.now_ms, batch);
   write_batch(store_, batch);
+  notify_watchers(s.id);
   return out;
 }
 
@@ -167,18 +172,61 @@ Value KinesisEngine::put_records(const Value& in, const Caller& c) {
   // All records of one call are committed in one batch: a crash keeps all or none of them.
   storage::Batch batch;
   Value results = Value::array();
+  int failed = 0;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::string explicit_key = string_of(entries[i], "ExplicitHashKey");
-    results.push_back(put_one(s, string_of(entries[i], "PartitionKey"),
-                              entries[i].contains("ExplicitHashKey") ? &explicit_key : nullptr, std::move(datas[i]),
-                              c.now_ms, batch));
+    try {
+      results.push_back(put_one(s, string_of(entries[i], "PartitionKey"),
+                                entries[i].contains("ExplicitHashKey") ? &explicit_key : nullptr, std::move(datas[i]),
+                                c.now_ms, batch));
+    } catch (const protocol::AwsError& e) {
+      if (e.code != "ProvisionedThroughputExceededException") {
+        throw;
+      }
+      // A throttled record fails alone; the others of the call are written (AWS's partial failure).
+      ++failed;
+      results.push_back({{"ErrorCode", e.code}, {"ErrorMessage", e.message}});
+    }
   }
   write_batch(store_, batch);
-  Value out = {{"FailedRecordCount", 0}, {"Records", std::move(results)}};
+  notify_watchers(s.id);
+  Value out = {{"FailedRecordCount", failed}, {"Records", std::move(results)}};
   if (s.encryption == "KMS") {
     out["EncryptionType"] = "KMS";
   }
   return out;
+}
+
+std::uint64_t KinesisEngine::start_counter(const Stream& s, const Shard& shard, const std::string& type,
+                                          const std::string& seq_text, std::int64_t at_ms, const char* operation) {
+  std::uint64_t position = 1;
+  if (type == "LATEST") {
+    position = shard.next_counter;
+  } else if (type == "AT_SEQUENCE_NUMBER" || type == "AFTER_SEQUENCE_NUMBER") {
+    auto seq = parse_sequence_number(seq_text);
+    if (!seq || seq->shard_created_ms != shard.created_ms) {
+      throw errors::invalid_argument("StartingSequenceNumber " + seq_text + " used in " + operation + " on shard " +
+                                     shard_id_of(shard.index) + " in stream " + s.name + " under account " +
+                                     s.account + " is invalid.");
+    }
+    if (seq->shard_index != shard.index) {
+      throw errors::invalid_argument("Invalid StartingSequenceNumber. It encodes " + shard_id_of(seq->shard_index) +
+                                     ", while it was used in a call to a shard with " + shard_id_of(shard.index));
+    }
+    position = type == "AT_SEQUENCE_NUMBER" ? std::max<std::uint64_t>(seq->counter, 1) : seq->counter + 1;
+  } else if (type == "AT_TIMESTAMP") {
+    // The first record that arrived at or after the timestamp: one scan of the shard's range.
+    position = shard.next_counter;
+    for (auto cur = store_.scan_prefix(Space::kKinesis, persist::shard_records_prefix(s.id, shard.index)); cur.valid();
+         cur.next()) {
+      StoredRecord r;
+      if (persist::decode_record(cur.key(), cur.value(), r) && r.arrival_ms >= at_ms) {
+        position = r.counter;
+        break;
+      }
+    }
+  }
+  return position;
 }
 
 Value KinesisEngine::get_shard_iterator(const Value& in, const Caller& c) {
@@ -210,34 +258,9 @@ Value KinesisEngine::get_shard_iterator(const Value& in, const Caller& c) {
                                  " does not exist");
   }
   const Shard& shard = s.shards[*index];
-  std::uint64_t position = 1;
-  if (type == "LATEST") {
-    position = shard.next_counter;
-  } else if (wants_seq) {
-    auto seq = parse_sequence_number(seq_text);
-    if (!seq || seq->shard_created_ms != shard.created_ms) {
-      throw errors::invalid_argument("StartingSequenceNumber " + seq_text + " used in GetShardIterator on shard " +
-                                     shard_id_of(shard.index) + " in stream " + s.name + " under account " +
-                                     s.account + " is invalid.");
-    }
-    if (seq->shard_index != shard.index) {
-      throw errors::invalid_argument("Invalid StartingSequenceNumber. It encodes " + shard_id_of(seq->shard_index) +
-                                     ", while it was used in a call to a shard with " + shard_id_of(shard.index));
-    }
-    position = type == "AT_SEQUENCE_NUMBER" ? std::max<std::uint64_t>(seq->counter, 1) : seq->counter + 1;
-  } else if (type == "AT_TIMESTAMP") {
-    // The first record that arrived at or after the timestamp: one scan of the shard's range.
-    const std::int64_t at = timestamp_ms(in["Timestamp"]);
-    position = shard.next_counter;
-    for (auto cur = store_.scan_prefix(Space::kKinesis, persist::shard_records_prefix(s.id, shard.index)); cur.valid();
-         cur.next()) {
-      StoredRecord r;
-      if (persist::decode_record(cur.key(), cur.value(), r) && r.arrival_ms >= at) {
-        position = r.counter;
-        break;
-      }
-    }
-  }
+  const std::uint64_t position =
+      start_counter(s, shard, type, seq_text, in.contains("Timestamp") ? timestamp_ms(in["Timestamp"]) : 0,
+                    "GetShardIterator");
   IteratorPosition p{s.account, s.region, s.name, s.created_ms, shard.index, position, c.now_ms};
   return {{"ShardIterator", encode_iterator(p, iterator_key_)}};
 }
@@ -256,26 +279,50 @@ Value KinesisEngine::get_records(const Value& in, const Caller& c) {
                                  std::to_string(kIteratorLifetimeMs) + " milliseconds.");
   }
   const auto limit = static_cast<std::size_t>(in.value("Limit", 10000));
+  const std::string arn = string_of(in, "StreamARN");
+  ShardPage page =
+      read_shard(*p, p->next_counter, limit, kMaxGetRecordsBytes, c.now_ms, arn.empty() ? nullptr : &arn, true);
+  Value out = {{"Records", std::move(page.records)}, {"MillisBehindLatest", page.behind_ms}};
+  // A closed shard read to its end has no next iterator: the reader moves on to its children.
+  if (page.closed_end) {
+    out["ChildShards"] = std::move(page.child_shards);
+  } else {
+    IteratorPosition np = *p;
+    np.next_counter = page.next;
+    np.issued_ms = c.now_ms;
+    out["NextShardIterator"] = encode_iterator(np, iterator_key_);
+  }
+  return out;
+}
+
+KinesisEngine::ShardPage KinesisEngine::read_shard(const IteratorPosition& at, std::uint64_t from, std::size_t limit,
+                                                   std::size_t max_bytes, std::int64_t now_ms,
+                                                   const std::string* stream_arn, bool metered) {
   std::string stream_id;
   std::int64_t retention_cutoff = 0;
   Shard shard;
-  std::vector<Value> child_shards;
+  ShardPage page;
   {
     std::lock_guard lock(mu_);
-    auto it = streams_.find(persist::stream_key(p->account, p->region, p->stream));
-    if (it == streams_.end() || it->second.created_ms != p->stream_created_ms ||
-        p->shard_index >= it->second.shards.size()) {
+    auto it = streams_.find(persist::stream_key(at.account, at.region, at.stream));
+    if (it == streams_.end() || it->second.created_ms != at.stream_created_ms ||
+        at.shard_index >= it->second.shards.size()) {
       throw protocol::AwsError("ResourceNotFoundException", 400,
-                               "Shard " + shard_id_of(p->shard_index) + " in stream " + p->stream + " under account " +
-                                   p->account + " does not exist");
+                               "Shard " + shard_id_of(at.shard_index) + " in stream " + at.stream + " under account " +
+                                   at.account + " does not exist");
     }
     const Stream& s = it->second;
-    if (auto arn = string_of(in, "StreamARN"); !arn.empty() && arn != s.arn()) {
-      throw errors::invalid_argument("The StreamARN " + arn + " does not match the stream of the ShardIterator.");
+    if (stream_arn != nullptr && *stream_arn != s.arn()) {
+      throw errors::invalid_argument("The StreamARN " + *stream_arn + " does not match the stream of the ShardIterator.");
     }
     stream_id = s.id;
-    retention_cutoff = c.now_ms - static_cast<std::int64_t>(s.retention_hours) * 3'600'000;
-    shard = s.shards[p->shard_index];
+    metered = metered && options_.enforce_throughput;
+    if (metered && !throttle(s.id, at.shard_index).admit_read(now_ms)) {
+      throw errors::throughput_exceeded(shard_id_of(at.shard_index), s.name, s.account);
+    }
+    retention_cutoff = now_ms - static_cast<std::int64_t>(s.retention_hours) * 3'600'000;
+    shard = s.shards[at.shard_index];
+    page.child_shards = Value::array();
     for (auto child : shard.children) {
       Value parents = Value::array();
       for (const auto& other : s.shards) {
@@ -284,56 +331,53 @@ Value KinesisEngine::get_records(const Value& in, const Caller& c) {
         }
       }
       const Shard& ch = s.shards[child];
-      child_shards.push_back({{"ShardId", shard_id_of(child)},
-                              {"ParentShards", std::move(parents)},
-                              {"HashKeyRange", {{"StartingHashKey", to_decimal(ch.range.start)},
-                                                {"EndingHashKey", to_decimal(ch.range.end)}}}});
+      page.child_shards.push_back({{"ShardId", shard_id_of(child)},
+                                   {"ParentShards", std::move(parents)},
+                                   {"HashKeyRange", {{"StartingHashKey", to_decimal(ch.range.start)},
+                                                     {"EndingHashKey", to_decimal(ch.range.end)}}}});
     }
   }
   // Records are immutable once written, so the scan runs without the engine's lock.
-  Value records = Value::array();
-  std::uint64_t next = p->next_counter;
+  page.records = Value::array();
+  page.next = from;
   std::size_t bytes = 0;
-  std::int64_t behind_ms = 0;
-  const auto prefix = persist::shard_records_prefix(stream_id, p->shard_index);
-  auto cur = store_.scan(Space::kKinesis, persist::record_key(stream_id, p->shard_index, p->next_counter),
+  const auto prefix = persist::shard_records_prefix(stream_id, at.shard_index);
+  auto cur = store_.scan(Space::kKinesis, persist::record_key(stream_id, at.shard_index, from),
                          storage::prefix_successor(prefix));
   for (; cur.valid(); cur.next()) {
     StoredRecord r;
     if (!persist::decode_record(cur.key(), cur.value(), r)) {
-      next = *persist::record_counter(cur.key()) + 1;
+      page.next = *persist::record_counter(cur.key()) + 1;
       continue;
     }
     if (r.arrival_ms < retention_cutoff) {
-      next = r.counter + 1;  // past retention, not yet trimmed: invisible, as on AWS
+      page.next = r.counter + 1;  // past retention, not yet trimmed: invisible, as on AWS
       continue;
     }
-    if (records.size() >= limit || (!records.empty() && bytes + r.data.size() > kMaxGetRecordsBytes)) {
-      behind_ms = std::max<std::int64_t>(0, c.now_ms - r.arrival_ms);
+    if (page.records.size() >= limit || (!page.records.empty() && bytes + r.data.size() > max_bytes)) {
+      page.behind_ms = std::max<std::int64_t>(0, now_ms - r.arrival_ms);
       break;
     }
     bytes += r.data.size() + r.partition_key.size();
-    Value rec = {{"SequenceNumber", format_sequence_number({shard.created_ms, shard.index, r.counter, r.arrival_ms})},
+    std::string seq = format_sequence_number({shard.created_ms, shard.index, r.counter, r.arrival_ms});
+    Value rec = {{"SequenceNumber", seq},
                  {"ApproximateArrivalTimestamp", to_timestamp(r.arrival_ms)},
                  {"Data", Value::binary(std::vector<std::uint8_t>(r.data.begin(), r.data.end()))},
                  {"PartitionKey", r.partition_key}};
     if (r.encrypted) {
       rec["EncryptionType"] = "KMS";
     }
-    records.push_back(std::move(rec));
-    next = r.counter + 1;
+    page.records.push_back(std::move(rec));
+    page.last_sequence = std::move(seq);
+    page.next = r.counter + 1;
   }
-  Value out = {{"Records", std::move(records)}, {"MillisBehindLatest", behind_ms}};
-  // A closed shard read to its end has no next iterator: the reader moves on to its children.
-  if (!shard.open() && next >= shard.next_counter) {
-    out["ChildShards"] = std::move(child_shards);
-  } else {
-    IteratorPosition np = *p;
-    np.next_counter = next;
-    np.issued_ms = c.now_ms;
-    out["NextShardIterator"] = encode_iterator(np, iterator_key_);
+  if (metered && bytes > 0) {
+    std::lock_guard lock(mu_);
+    throttle(stream_id, at.shard_index).read_bytes.charge(static_cast<double>(bytes));
   }
-  return out;
+  page.closed_end = !shard.open() && page.next >= shard.next_counter;
+  page.position = format_sequence_number({shard.created_ms, shard.index, page.next - 1, now_ms});
+  return page;
 }
 
 SourceBatch KinesisEngine::read_source(std::string_view stream_arn, const std::map<std::string, std::string>& positions,

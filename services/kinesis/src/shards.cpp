@@ -179,6 +179,7 @@ Value KinesisEngine::split_shard(const Value& in, const Caller& c) {
   add_shard(s, {*new_start, range.end}, c.now_ms, parent_index, std::nullopt);
   begin_transition(s, "UPDATING", c.now_ms);
   save(s);
+  notify_watchers(s.id);  // subscribers of the closed shards reach their ends
   settle(key_of(s));
   return Value::object();
 }
@@ -210,6 +211,7 @@ Value KinesisEngine::merge_shards(const Value& in, const Caller& c) {
   add_shard(s, merged, c.now_ms, ai, bi);
   begin_transition(s, "UPDATING", c.now_ms);
   save(s);
+  notify_watchers(s.id);  // subscribers of the closed shards reach their ends
   settle(key_of(s));
   return Value::object();
 }
@@ -268,6 +270,7 @@ Value KinesisEngine::update_shard_count(const Value& in, const Caller& c) {
   }
   begin_transition(s, "UPDATING", c.now_ms);
   save(s);
+  notify_watchers(s.id);  // subscribers of the closed shards reach their ends
   settle(key_of(s));
   return out;
 }

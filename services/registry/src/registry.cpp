@@ -11,7 +11,8 @@
 namespace fogbank::services {
 
 std::vector<std::shared_ptr<protocol::Service>> make_all(const protocol::Platform& platform,
-                                                         std::shared_ptr<sts::CredentialStore> credentials) {
+                                                         std::shared_ptr<sts::CredentialStore> credentials,
+                                                         const ServiceOptions& options) {
   // SNS delivers to SQS; S3's event notifications go to both, so S3 is made after them (the
   // registration order stays sts, s3, sqs, sns). Firehose writes into S3's buckets and reads
   // Kinesis streams, so it comes last.
@@ -23,7 +24,7 @@ std::vector<std::shared_ptr<protocol::Service>> make_all(const protocol::Platfor
   all.push_back(s3.service);
   all.push_back(sqs.service);
   all.push_back(sns.service);
-  auto kinesis = kinesis::make_kinesis(platform);
+  auto kinesis = kinesis::make_kinesis(platform, options.kinesis);
   all.push_back(kinesis.service);
   all.push_back(firehose::make_firehose_service(platform, s3.writer, kinesis.reader));
   return all;

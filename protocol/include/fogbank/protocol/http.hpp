@@ -68,6 +68,7 @@ class BodyProducer {
 };
 
 class PendingResponse;
+class ResponseStream;
 
 /// A complete response. The server adds Date, Server, Content-Length and the connection headers.
 struct Response {
@@ -80,6 +81,9 @@ struct Response {
   /// When set, the rest of this Response is a placeholder: the server waits for `pending` and
   /// sends what its poll() returns instead (see PendingResponse).
   std::shared_ptr<PendingResponse> pending;
+  /// When set, the body is `stream`'s pieces as they come (`body`, `producer` and
+  /// `content_length` are ignored): chunked on HTTP/1.1, DATA frames on HTTP/2.
+  std::shared_ptr<ResponseStream> stream;
 
   Response() = default;
   Response(int status_code, std::string body_text, std::string content_type = {});
@@ -110,6 +114,19 @@ class PendingResponse {
   /// Unix milliseconds on the server's Clock; read once, after start().
   [[nodiscard]] virtual std::int64_t deadline_ms() const = 0;
   virtual void cancel() noexcept = 0;
+};
+
+/// A response body of unknown length that grows while the exchange lasts (an event stream such as
+/// Kinesis SubscribeToShard's). The server sends the status and headers at once, then asks for
+/// pieces one at a time: next() returns the wait for the next piece, which follows PendingResponse's
+/// lifecycle (start, poll until a Response, cancel); that Response's body is the piece's bytes (an
+/// empty body sends nothing). next() returning null ends the body. The server stops asking when
+/// the client goes away or the server shuts down; destroying the stream releases what it holds.
+/// next() is never called concurrently with a piece's wait.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  [[nodiscard]] virtual std::shared_ptr<PendingResponse> next() = 0;
 };
 
 /// Receives a request body as it streams in. The server calls write() for each piece of the

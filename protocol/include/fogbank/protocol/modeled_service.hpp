@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -41,14 +42,43 @@ class DeferredOutput {
   virtual void cancel() noexcept = 0;
 };
 
+/// The events of an operation whose output is an event stream (Kinesis SubscribeToShard). The
+/// handler returns the initial response (the output's other members) and hands a source to
+/// Call::stream(); the pipeline sends the `initial-response` message at once, then each event as
+/// the source produces it, framed as AWS's event stream and encoded in the request's protocol.
+///
+/// Lifecycle: start(wake) once before the first poll; poll after each wake and whenever the clock
+/// reaches deadline_ms(); cancel() once at the end (the source finished, the client left or the
+/// server stops). Never called concurrently with each other; `wake` may be called from any thread
+/// until cancel() returns.
+class EventSource {
+ public:
+  struct Event {
+    std::string type;  ///< a member of the event stream: "SubscribeToShardEvent", or an exception's name
+    codec::Value value;
+  };
+  virtual ~EventSource() = default;
+  virtual void start(std::function<void()> wake) = 0;
+  /// The events ready now, possibly none; sets `finished` when these are the last. `at_deadline`:
+  /// the clock reached deadline_ms(). An AwsError thrown here ends the stream with an exception
+  /// message of that code.
+  [[nodiscard]] virtual std::vector<Event> poll(bool at_deadline, bool& finished) = 0;
+  /// Clock time (Clock::now_ms) of the next poll(true); read again after every poll.
+  [[nodiscard]] virtual std::int64_t deadline_ms() const = 0;
+  virtual void cancel() noexcept = 0;
+};
+
 /// What a handler knows about its call besides the input value.
 struct Call {
   RequestContext& ctx;
   const model::Operation& operation;
   /// Set by a handler that answers later (the returned value is then ignored).
   std::shared_ptr<DeferredOutput> deferred;
+  /// Set by a handler whose output is an event stream (the returned value is the initial response).
+  std::shared_ptr<EventSource> events;
 
   void defer(std::shared_ptr<DeferredOutput> output) { deferred = std::move(output); }
+  void stream(std::shared_ptr<EventSource> source) { events = std::move(source); }
 };
 
 /// The handler convention of every modeled service.
@@ -89,6 +119,9 @@ class ModeledService : public Service {
   [[nodiscard]] const model::Operation& operation_for(std::string_view name, WireProtocol protocol) const;
   [[nodiscard]] Response encode(const model::Operation& op, WireProtocol protocol, const codec::Value& output,
                                 std::string_view request_id) const;
+  /// The 200 response of an event-stream operation: `initial` first, then the source's events.
+  [[nodiscard]] Response event_stream(const model::Operation& op, WireProtocol protocol, const codec::Value& initial,
+                                      std::shared_ptr<EventSource> source, std::string_view request_id) const;
 
   ModeledServiceSpec spec_;
   const model::ServiceModel& model_;

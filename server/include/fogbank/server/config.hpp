@@ -45,6 +45,10 @@ struct Config {
   std::uint32_t max_connections = 10000;  ///< open connections at once; 0 = unlimited
   std::uint64_t min_body_rate = 1024;     ///< bytes/s a request body must average; 0 = off
   std::chrono::seconds min_body_rate_window{60};  ///< over windows this long
+  // Kinesis
+  int kinesis_shard_limit = 200;                ///< open shards per account and region
+  std::int64_t kinesis_lifecycle_delay_ms = 500;  ///< CREATING/UPDATING/DELETING, consumers' CREATING
+  bool kinesis_limits = false;                  ///< enforce AWS's per-shard throughput limits
 };
 
 /// Parses argv (with env and config file). Returns the exit code to use when the program should

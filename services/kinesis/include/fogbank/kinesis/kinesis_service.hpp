@@ -29,6 +29,9 @@ struct KinesisOptions {
   /// at most before it yields to the next pass.
   std::int64_t retention_sweep_interval_ms = 60'000;
   int retention_sweep_batch = 1000;
+  /// AWS's per-shard throughput limits (1 MiB/s and 1000 records/s in; 5 GetRecords calls/s and
+  /// 2 MiB/s out), answered with ProvisionedThroughputExceededException; off by default.
+  bool enforce_throughput = false;
 };
 
 /// Kinesis over the platform's store, clock and scheduler. Loads its state from the store and
