@@ -290,6 +290,22 @@ class RecordsTest(KinesisCase):
         self.server.advance_clock(3600 + 1)
         self.assertEqual([r["Data"] for r in self.read(self.iterator("ret"))[0]], [b"new"])
 
+    def test_closed_shards_are_dropped_after_retention(self):
+        self.create("drop")
+        self.k.split_shard(StreamName="drop", ShardToSplit=shard_id(0), NewStartingHashKey=str(2 ** 127))
+        self.settle()
+        ids = lambda: [s["ShardId"] for s in self.k.list_shards(StreamName="drop")["Shards"]]  # noqa: E731
+        self.assertEqual(ids(), [shard_id(0), shard_id(1), shard_id(2)])
+        self.server.advance_clock(24 * 3600 + 2)
+        self.assertEqual(ids(), [shard_id(1), shard_id(2)])
+        d = self.k.describe_stream(StreamName="drop")["StreamDescription"]
+        self.assertEqual([s["ShardId"] for s in d["Shards"]], [shard_id(1), shard_id(2)])
+        self.assertFalse(d["HasMoreShards"])
+        self.assertEqual(self.k.describe_stream(StreamName="drop", Limit=1)["StreamDescription"]["HasMoreShards"],
+                         True)
+        with self.assertRaises(self.k.exceptions.ResourceNotFoundException):
+            self.iterator("drop", 0)
+
     def test_retention_encryption_monitoring(self):
         self.create("cfg")
         with self.assertRaises(self.k.exceptions.InvalidArgumentException) as ctx:

@@ -27,6 +27,10 @@ struct Shard {
   std::vector<std::uint32_t> children;
 
   [[nodiscard]] bool open() const { return closed_ms == 0; }
+  /// False once a closed shard's last record is past `retention_ms`: AWS then stops listing it.
+  [[nodiscard]] bool retained(std::int64_t now_ms, std::int64_t retention_ms) const {
+    return open() || closed_ms > now_ms - retention_ms;
+  }
   [[nodiscard]] SequenceNumber starting_sequence() const { return {created_ms, index, 0, created_ms}; }
   /// Greater than every record of the closed shard.
   [[nodiscard]] SequenceNumber ending_sequence() const { return {created_ms, index, next_counter, closed_ms}; }

@@ -252,7 +252,8 @@ Value KinesisEngine::get_shard_iterator(const Value& in, const Caller& c) {
   std::lock_guard lock(mu_);
   Stream& s = writable(find_stream(in, c));
   auto index = shard_index_of(shard_id);
-  if (!index || *index >= s.shards.size()) {
+  if (!index || *index >= s.shards.size() ||
+      !s.shards[*index].retained(c.now_ms, static_cast<std::int64_t>(s.retention_hours) * 3'600'000)) {
     throw protocol::AwsError("ResourceNotFoundException", 400,
                              "Shard " + shard_id + " in stream " + s.name + " under account " + s.account +
                                  " does not exist");

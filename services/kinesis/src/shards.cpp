@@ -115,6 +115,9 @@ Value KinesisEngine::list_shards(const Value& in, const Caller& c) {
     first = std::max(first, *index + 1);
   }
   auto wanted = [&](const Shard& sh) {
+    if (!sh.retained(c.now_ms, c.now_ms - horizon)) {
+      return false;
+    }
     if (type == "AT_LATEST") {
       return sh.open();
     }

@@ -123,10 +123,16 @@ Value KinesisEngine::describe_stream(const Value& in, const Caller& c) {
     auto index = shard_index_of(start);
     first = index ? std::min<std::size_t>(*index + 1, s.shards.size()) : s.shards.size();
   }
+  const std::int64_t retention_ms = static_cast<std::int64_t>(s.retention_hours) * 3'600'000;
   Value shards = Value::array();
   std::size_t i = first;
   for (; i < s.shards.size() && shards.size() < limit; ++i) {
-    shards.push_back(shard_value(s.shards[i]));
+    if (s.shards[i].retained(c.now_ms, retention_ms)) {
+      shards.push_back(shard_value(s.shards[i]));
+    }
+  }
+  while (i < s.shards.size() && !s.shards[i].retained(c.now_ms, retention_ms)) {
+    ++i;  // HasMoreShards counts listed shards only
   }
   Value d = {{"StreamName", s.name},
              {"StreamARN", s.arn()},
