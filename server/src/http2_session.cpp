@@ -161,6 +161,11 @@ class Connection {
     }
     for (auto& [id, st] : streams_) {
       abandon(*st);
+      if (st->responded && !st->method.empty()) {
+        // The connection went without closing its streams (a client that drops the session under
+        // an event stream): their exchanges still get their access-log line.
+        ctx_.log_access(st->method, st->target, st->ex.info.get(), st->status, st->started);
+      }
     }
     beast::error_code ec;
     lowest_.socket().cancel(ec);

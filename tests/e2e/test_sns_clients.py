@@ -369,6 +369,16 @@ def ensure_js_sdk():
     pinned = _pinned_versions()
     if all(_installed_version(p) == v for p, v in pinned.items()):
         return node
+    # ctest runs several JavaScript tests at once: one installs, the others wait and reuse it.
+    import fcntl
+    with open(os.path.join(JS_DIR, ".install.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _install_js_sdk(node, pinned)
+
+
+def _install_js_sdk(node, pinned):
+    if all(_installed_version(p) == v for p, v in pinned.items()):
+        return node
     npm = shutil.which("npm")
     if npm is None:
         raise AssertionError("npm not found on PATH: cannot install tests/js/node_modules")
