@@ -237,3 +237,36 @@ put("event_stream", "subscribe", b"\x05" + frame(
                    b'{"Records":[],"ContinuationSequenceNumber":"1","MillisBehindLatest":0}'))
 put("event_stream", "exception", b"\x00" + frame(
     [(":exception-type", "ResourceInUseException"), (":message-type", "exception")], b'{"message":"x"}'))
+
+# --- resource_policy: flags, policy, resource, caller account, caller ARN, action -------------------
+_SEP = "\n--\n"
+put("resource_policy", "allow_account", "\x00" + _SEP.join([
+    '{"Version":"2012-10-17","Statement":[{"Sid":"1","Effect":"Allow","Principal":{"AWS":'
+    '["111111111111","arn:aws:iam::222222222222:root"]},"Action":["sqs:Send*","sqs:ReceiveMessage"],'
+    '"Resource":"arn:aws:sqs:us-east-1:000000000000:q*"}]}',
+    "arn:aws:sqs:us-east-1:000000000000:queue1", "111111111111",
+    "arn:aws:iam::111111111111:user/alice", "sqs:SendMessage"]))
+put("resource_policy", "deny_wins", "\x01" + _SEP.join([
+    '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*"},{"Effect":"Deny","Principal":{"AWS":"*"},'
+    '"Action":"SNS:Publish","Resource":["arn:aws:sns:*:*:t?pic"]},{"Effect":"Allow","Principal":"*",'
+    '"Action":"sns:Subscribe","Condition":{"StringEquals":{"aws:SourceArn":"x"}}}]}',
+    "arn:aws:sns:us-east-1:000000000000:topic", "333333333333", "", "sns:publish"]))
+put("resource_policy", "kinesis", "\x00" + _SEP.join([
+    '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":'
+    '"arn:aws:iam::111111111111:role/reader"},"Action":"kinesis:Get*","NotResource":"x"}}',
+    "arn:aws:kinesis:us-east-1:000000000000:stream/s", "111111111111",
+    "arn:aws:sts::111111111111:assumed-role/reader/session", "kinesis:GetRecords"]))
+
+# --- sns_filter_policy: flags (bit 0 body scope), policy, attribute lines, body ----------------------
+put("sns_filter_policy", "attributes", "\x00" + _SEP.join([
+    '{"store":["example_corp"],"event":[{"anything-but":["order_cancelled"]}],"price_usd":'
+    '[{"numeric":[">=",100,"<",500]}],"customer":[{"prefix":"vip-"},{"suffix":".com"}],'
+    '"$or":[{"ip":[{"cidr":"10.0.0.0/24"}]},{"region":[{"equals-ignore-case":"EU-West-1"}]}]}',
+    "store\tString\texample_corp\nevent\tString\torder_placed\nprice_usd\tNumber\t210.75\n"
+    "customer\tString\tvip-7\nip\tString\t10.0.0.9\ntags\tString.Array\t[\"a\",\"b\"]",
+    ""]))
+put("sns_filter_policy", "body", "\x01" + _SEP.join([
+    '{"order":{"status":[{"exists":true}],"total":[{"numeric":["=",3]}],"items":{"sku":[{"prefix":"A"}]}},'
+    '"flag":[true,null],"note":[{"anything-but":{"prefix":"test"}}]}',
+    "",
+    '{"order":{"status":"new","total":3,"items":[{"sku":"A-1"},{"sku":"B-2"}]},"flag":true,"note":"prod"}']))

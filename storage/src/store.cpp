@@ -135,6 +135,18 @@ rocksdb::ColumnFamilyOptions space_cf_options(Space space,
     // Object bytes are mostly compressed already (images, archives); compressing them again at
     // every flush cost CPU that small PUTs need, for little space.
     cf.compression = rocksdb::kNoCompression;
+  } else if (space == Space::kKinesis) {
+    // Stream records arrive in bulk (a PutRecords is up to 5 MiB) and stay until retention:
+    // compressing them at every flush and again at every compaction took half of an ingest's CPU
+    // (record data is often compressed or random already), and 4 MiB memtables flushed many
+    // times a second.
+    cf.write_buffer_size = kObjectWriteBufferBytes;
+    cf.max_write_buffer_number = 3;
+    cf.target_file_size_base = 32ULL << 20;
+    cf.level0_file_num_compaction_trigger = 8;
+    cf.level0_slowdown_writes_trigger = 40;
+    cf.level0_stop_writes_trigger = 56;
+    cf.compression = rocksdb::kNoCompression;
   } else if (space == Space::kSqs) {
     // Messages live briefly: most are deleted soon after they are written, so a larger memtable
     // lets more deletes meet their message before a flush, and compressing what compaction

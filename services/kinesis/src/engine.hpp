@@ -192,8 +192,13 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
                               std::int64_t at_ms, const char* operation);
   /// Wakes the watchers of `stream_id` (mu_ not held).
   void notify_watchers(const std::string& stream_id);
+  /// Routes and stores one record in `batch`; the shards' counters are saved by save_counters.
   Value put_one(Stream& s, std::string_view partition_key, const std::string* explicit_hash_key,
-                std::string data, std::int64_t now_ms, storage::Batch& batch);
+                std::string_view data, std::int64_t now_ms, storage::Batch& batch);
+  /// Puts the counter of every shard of `s` whose next_counter differs from `before` (one write
+  /// per shard and batch, not one per record).
+  void save_counters(const Stream& s, const std::vector<std::uint64_t>& before, storage::Batch& batch) const;
+  static std::vector<std::uint64_t> counters_of(const Stream& s);
 
   storage::Store& store_;
   const protocol::Clock& clock_;

@@ -210,12 +210,18 @@ std::optional<std::uint64_t> decode_counter(std::string_view data) {
 // Record value: arrival ms (u64) | flags (1 byte: bit 0 = KMS-encrypted) | partition key length
 // (u16) | partition key | data. Binary because record data is arbitrary bytes.
 std::string encode_record(const StoredRecord& r) {
-  std::string out = encode_counter(static_cast<std::uint64_t>(r.arrival_ms));
-  out.push_back(static_cast<char>(r.encrypted ? 1 : 0));
-  out.push_back(static_cast<char>((r.partition_key.size() >> 8) & 0xff));
-  out.push_back(static_cast<char>(r.partition_key.size() & 0xff));
-  out += r.partition_key;
-  out += r.data;
+  return encode_record(r.arrival_ms, r.encrypted, r.partition_key, r.data);
+}
+
+std::string encode_record(std::int64_t arrival_ms, bool encrypted, std::string_view partition_key,
+                          std::string_view data) {
+  std::string out = encode_counter(static_cast<std::uint64_t>(arrival_ms));
+  out.reserve(11 + partition_key.size() + data.size());
+  out.push_back(static_cast<char>(encrypted ? 1 : 0));
+  out.push_back(static_cast<char>((partition_key.size() >> 8) & 0xff));
+  out.push_back(static_cast<char>(partition_key.size() & 0xff));
+  out += partition_key;
+  out += data;
   return out;
 }
 

@@ -33,6 +33,9 @@ bool decode_stream(std::string_view data, Stream& s);
 std::string encode_counter(std::uint64_t counter);
 std::optional<std::uint64_t> decode_counter(std::string_view data);
 std::string encode_record(const StoredRecord& r);
+/// The same from its parts, without a StoredRecord holding a copy of the data.
+std::string encode_record(std::int64_t arrival_ms, bool encrypted, std::string_view partition_key,
+                          std::string_view data);
 bool decode_record(std::string_view key, std::string_view data, StoredRecord& r);
 /// The counter at the end of a record key.
 std::optional<std::uint64_t> record_counter(std::string_view key);

@@ -19,16 +19,17 @@ using storage::Space;
 constexpr std::size_t kMaxPutRecordsBytes = 5 * 1024 * 1024;
 constexpr std::size_t kMaxGetRecordsBytes = 10 * 1024 * 1024;
 
-std::string data_of(const Value& entry) {
+/// The record's bytes, inside `entry` (which outlives their use).
+std::string_view data_of(const Value& entry) {
   auto it = entry.find("Data");
   if (it == entry.end()) {
     return {};
   }
   if (it->is_binary()) {
     const auto& b = it->get_binary();
-    return {b.begin(), b.end()};
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
   }
-  return it->is_string() ? it->get<std::string>() : std::string();
+  return it->is_string() ? std::string_view(it->get_ref<const std::string&>()) : std::string_view();
 }
 
 /// AWS (a Java service) words blob lengths through ByteBuffer's toString.
@@ -57,7 +58,7 @@ void write_batch(storage::Store& store, storage::Batch& batch) {
 }  // namespace
 
 Value KinesisEngine::put_one(Stream& s, std::string_view partition_key, const std::string* explicit_hash_key,
-                             std::string data, std::int64_t now_ms, storage::Batch& batch) {
+                             std::string_view data, std::int64_t now_ms, storage::Batch& batch) {
   HashKey hash = 0;
   if (explicit_hash_key != nullptr) {
     auto parsed = parse_decimal(*explicit_hash_key);
@@ -83,18 +84,13 @@ Value KinesisEngine::put_one(Stream& s, std::string_view partition_key, const st
       !throttle(s.id, target->index).admit_write(data.size() + partition_key.size(), now_ms)) {
     throw errors::throughput_exceeded(shard_id_of(target->index), s.name, s.account);
   }
-  StoredRecord r;
-  r.counter = target->next_counter++;
-  r.arrival_ms = now_ms;
-  r.encrypted = s.encryption == "KMS";
-  r.partition_key = std::string(partition_key);
-  r.data = std::move(data);
-  batch.put(Space::kKinesis, persist::record_key(s.id, target->index, r.counter), persist::encode_record(r));
-  batch.put(Space::kKinesis, persist::counter_key(s.id, target->index), persist::encode_counter(target->next_counter));
+  const std::uint64_t counter = target->next_counter++;
+  const bool encrypted = s.encryption == "KMS";
+  batch.put(Space::kKinesis, persist::record_key(s.id, target->index, counter),
+            persist::encode_record(now_ms, encrypted, partition_key, data));
   Value out = {{"ShardId", shard_id_of(target->index)},
-               {"SequenceNumber",
-                format_sequence_number({target->created_ms, target->index, r.counter, r.arrival_ms})}};
-  if (r.encrypted) {
+               {"SequenceNumber", format_sequence_number({target->created_ms, target->index, counter, now_ms})}};
+  if (encrypted) {
     out["EncryptionType"] = "KMS";
   }
   return out;
@@ -112,8 +108,27 @@ Stream& writable(Stream& s) {
 
 }  // namespace
 
+std::vector<std::uint64_t> KinesisEngine::counters_of(const Stream& s) {
+  std::vector<std::uint64_t> out;
+  out.reserve(s.shards.size());
+  for (const auto& sh : s.shards) {
+    out.push_back(sh.next_counter);
+  }
+  return out;
+}
+
+void KinesisEngine::save_counters(const Stream& s, const std::vector<std::uint64_t>& before,
+                                  storage::Batch& batch) const {
+  for (std::size_t i = 0; i < s.shards.size() && i < before.size(); ++i) {
+    if (s.shards[i].next_counter != before[i]) {
+      batch.put(Space::kKinesis, persist::counter_key(s.id, s.shards[i].index),
+                persist::encode_counter(s.shards[i].next_counter));
+    }
+  }
+}
+
 Value KinesisEngine::put_record(const Value& in, const Caller& c) {
-  std::string data = data_of(in);
+  const std::string_view data = data_of(in);
   std::lock_guard lock(mu_);
   Stream& s = writable(find_stream(in, c));
   const auto max = static_cast<std::size_t>(s.max_record_kib) * 1024;
@@ -127,8 +142,10 @@ Value KinesisEngine::put_record(const Value& in, const Caller& c) {
   }
   const std::string explicit_key = string_of(in, "ExplicitHashKey");
   storage::Batch batch;
-  Value out = put_one(s, partition_key, in.contains("ExplicitHashKey") ? &explicit_key : nullptr, std::move(data),
-                      c.now_ms, batch);
+  const auto before = counters_of(s);
+  Value out = put_one(s, partition_key, in.contains("ExplicitHashKey") ? &explicit_key : nullptr, data, c.now_ms,
+                      batch);
+  save_counters(s, before, batch);
   write_batch(store_, batch);
   notify_watchers(s.id);
   return out;
@@ -136,7 +153,7 @@ Value KinesisEngine::put_record(const Value& in, const Caller& c) {
 
 Value KinesisEngine::put_records(const Value& in, const Caller& c) {
   const Value& entries = in.at("Records");
-  std::vector<std::string> datas;
+  std::vector<std::string_view> datas;
   datas.reserve(entries.size());
   std::size_t total = 0;
   std::vector<std::string> violations;
@@ -171,14 +188,15 @@ Value KinesisEngine::put_records(const Value& in, const Caller& c) {
   }
   // All records of one call are committed in one batch: a crash keeps all or none of them.
   storage::Batch batch;
+  const auto before = counters_of(s);
   Value results = Value::array();
   int failed = 0;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::string explicit_key = string_of(entries[i], "ExplicitHashKey");
     try {
       results.push_back(put_one(s, string_of(entries[i], "PartitionKey"),
-                                entries[i].contains("ExplicitHashKey") ? &explicit_key : nullptr, std::move(datas[i]),
-                                c.now_ms, batch));
+                                entries[i].contains("ExplicitHashKey") ? &explicit_key : nullptr, datas[i], c.now_ms,
+                                batch));
     } catch (const protocol::AwsError& e) {
       if (e.code != "ProvisionedThroughputExceededException") {
         throw;
@@ -188,6 +206,7 @@ Value KinesisEngine::put_records(const Value& in, const Caller& c) {
       results.push_back({{"ErrorCode", e.code}, {"ErrorMessage", e.message}});
     }
   }
+  save_counters(s, before, batch);
   write_batch(store_, batch);
   notify_watchers(s.id);
   Value out = {{"FailedRecordCount", failed}, {"Records", std::move(results)}};

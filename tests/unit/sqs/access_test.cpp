@@ -83,6 +83,10 @@ TEST(SqsAccessTest, WildcardMatch) {
   EXPECT_TRUE(wildcard_match("A?C", "abc", true));
   EXPECT_FALSE(wildcard_match("A?C", "abc", false));
   EXPECT_TRUE(wildcard_match(std::string(200, '*') + "x", std::string(10000, 'a') + "x", false));
+  // Found by fuzz_resource_policy: a '*' in the text must not swallow the pattern's wildcard.
+  EXPECT_TRUE(wildcard_match("*", "*arn", false));
+  EXPECT_TRUE(wildcard_match("a*", "a*b", false));
+  EXPECT_TRUE(wildcard_match("a*b", "a*b", false));
 }
 
 TEST(SqsAccessTest, DeepQueueAttributesAreInvalidAttributeValue) {
