@@ -153,6 +153,25 @@ class StreamLifecycleTest(KinesisCase):
                                       ShardId=shard_id(0), StartingPosition={"Type": "LATEST"})
         self.assertEqual(message_of(ctx), f"Consumer c under stream od under account {ACCOUNT} not found.")
 
+    def test_five_streams_at_most_creating_or_deleting(self):
+        limit = ("This request would have exceed the limit on the number of streams that can simultaneously be in "
+                 f"CREATING or DELETING for the account {ACCOUNT}. Limit: 5.")
+        for i in range(5):
+            self.k.create_stream(StreamName="c%d" % i, ShardCount=1)
+        with self.assertRaises(self.k.exceptions.LimitExceededException) as ctx:
+            self.k.create_stream(StreamName="c5", ShardCount=1)
+        self.assertEqual(message_of(ctx), limit)
+        self.settle()
+        self.k.create_stream(StreamName="c5", ShardCount=1)
+        self.settle()
+        for i in range(5):
+            self.k.delete_stream(StreamName="c%d" % i)
+        with self.assertRaises(self.k.exceptions.LimitExceededException) as ctx:
+            self.k.delete_stream(StreamName="c5")
+        self.assertEqual(message_of(ctx), limit)
+        self.settle()
+        self.k.delete_stream(StreamName="c5")
+
     def test_health_reports_kinesis(self):
         status, body, _ = self.server.admin("/_fogbank/health")
         self.assertEqual(status, 200)

@@ -157,6 +157,9 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
   Shard& find_shard(Stream& s, std::string_view shard_id, const char* operation);
   [[nodiscard]] int open_shards_in(const std::string& account, const std::string& region) const;
   void check_shard_limit(const Caller& c, int additional) const;
+  /// AWS lets 5 streams per account and region be CREATING or DELETING at once.
+  static constexpr int kMaxStreamsInTransition = 5;
+  void check_transition_limit(const Caller& c) const;
 
   // Write-through.
   void save(const Stream& s);

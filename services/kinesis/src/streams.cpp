@@ -69,6 +69,7 @@ Value KinesisEngine::create_stream(const Value& in, const Caller& c) {
                                    std::to_string(options_.on_demand_stream_limit) + ".");
     }
   }
+  check_transition_limit(c);
   check_shard_limit(c, shards);
   Stream s;
   s.account = c.account;
@@ -96,6 +97,20 @@ Value KinesisEngine::create_stream(const Value& in, const Caller& c) {
   return Value::object();
 }
 
+void KinesisEngine::check_transition_limit(const Caller& c) const {
+  int in_transition = 0;
+  for (const auto& [key, s] : streams_) {
+    in_transition +=
+        s.account == c.account && s.region == c.region && (s.status == "CREATING" || s.status == "DELETING") ? 1 : 0;
+  }
+  if (in_transition >= kMaxStreamsInTransition) {
+    // AWS's wording, its grammar included.
+    throw errors::limit_exceeded("This request would have exceed the limit on the number of streams that can "
+                                 "simultaneously be in CREATING or DELETING for the account " + c.account +
+                                 ". Limit: " + std::to_string(kMaxStreamsInTransition) + ".");
+  }
+}
+
 Value KinesisEngine::delete_stream(const Value& in, const Caller& c) {
   std::lock_guard lock(mu_);
   Stream& s = find_stream(in, c);
@@ -108,6 +123,7 @@ Value KinesisEngine::delete_stream(const Value& in, const Caller& c) {
     throw errors::in_use("Stream " + s.name + " under account " + s.account +
                          " has registered consumers. Deregister them first, or set EnforceConsumerDeletion.");
   }
+  check_transition_limit(c);
   begin_transition(s, "DELETING", c.now_ms);
   save(s);
   settle(key_of(s));
