@@ -12,6 +12,8 @@ if [[ ${1:-build} == test ]]; then
   # awscli is Debian's AWS CLI v2 (/usr/bin/aws); a pip-installed v1 may come first on PATH and is
   # exercised too where present.
   want+=(python3 procps python3-boto3 awscli)
+  # Headless Chromium performs the cross-origin uploads of the S3 CORS browser test.
+  want+=(chromium)
   # Node.js runs the JavaScript SDK v3 tests (tests/js, installed from npm by the test itself);
   # a machine that already has node (with its npm) keeps it.
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -299,6 +299,52 @@ Response S3Service::get_bucket_encryption(Call& c) {
   return xml_response(encode_output_xml("GetBucketEncryption", kDefault));
 }
 
+Response S3Service::put_bucket_cors(Call& c) {
+  require_bucket(c);
+  auto config = std::make_shared<const CorsConfig>(cors_from_request(decode_body_xml("PutBucketCors", c.body)));
+  std::lock_guard lock(bucket_config_mu_);
+  auto b = require_bucket(c);
+  b.cors = std::move(config);
+  put_bucket_record(b);
+  return Response(200, "");
+}
+
+Response S3Service::get_bucket_cors(Call& c) {
+  auto b = require_bucket(c);
+  if (!b.cors) {
+    throw AwsError("NoSuchCORSConfiguration", 404, "The CORS configuration does not exist")
+        .with_field("BucketName", c.bucket);
+  }
+  return xml_response(encode_output_xml("GetBucketCors", cors_output(*b.cors), "CORSConfiguration"));
+}
+
+Response S3Service::delete_bucket_cors(Call& c) {
+  std::lock_guard lock(bucket_config_mu_);
+  auto b = require_bucket(c);
+  b.cors.reset();
+  put_bucket_record(b);
+  return Response(204, "");
+}
+
+Response S3Service::preflight(Call& c) {
+  auto b = bucket(c.bucket);
+  if (!b) {
+    throw errors::no_such_bucket(c.bucket);
+  }
+  return cors_preflight(b->cors.get(), c.ctx.head.headers, !c.key.empty());
+}
+
+void S3Service::add_cors(const Call& c, std::vector<std::pair<std::string, std::string>>& headers) const {
+  auto origin = c.header("origin");
+  if (!origin || c.bucket.empty()) {
+    return;
+  }
+  auto b = bucket(c.bucket);
+  if (b && b->cors) {
+    add_cors_headers(*b->cors, *origin, c.ctx.head.method, headers);
+  }
+}
+
 Response S3Service::put_bucket_notification_configuration(Call& c) {
   auto b = require_bucket(c);
   auto config = parse_notification_config(decode_body_xml("PutBucketNotificationConfiguration", c.body), b.region);

@@ -25,6 +25,7 @@
 #include "fogbank/protocol/xml_reader.hpp"
 #include "fogbank/protocol/xml_writer.hpp"
 #include "fogbank/s3/s3_service.hpp"
+#include "s3_cors.hpp"
 #include "s3_notifications.hpp"
 #include "s3_store.hpp"
 
@@ -198,6 +199,14 @@ class S3Service final : public protocol::Service {
   Response get_bucket_acl(Call& c);
   Response get_bucket_policy(Call& c);
   Response get_bucket_encryption(Call& c);
+  Response put_bucket_cors(Call& c);
+  Response get_bucket_cors(Call& c);
+  Response delete_bucket_cors(Call& c);
+  /// A CORS preflight (OPTIONS on a bucket or object): unauthenticated, answered from the rules.
+  Response preflight(Call& c);
+  /// Adds the Access-Control-* headers an actual request with an Origin gets from its bucket's
+  /// CORS rules (responses and errors alike).
+  void add_cors(const Call& c, std::vector<std::pair<std::string, std::string>>& headers) const;
   Response put_bucket_notification_configuration(Call& c);
   Response get_bucket_notification_configuration(Call& c);
   Response post_object(Call& c);

@@ -58,6 +58,10 @@ const Operation kOperations[] = {
     {"GetBucketAcl", "GET", kBkt, "acl", "", &S::get_bucket_acl},
     {"GetBucketPolicy", "GET", kBkt, "policy", "", &S::get_bucket_policy},
     {"GetBucketEncryption", "GET", kBkt, "encryption", "", &S::get_bucket_encryption},
+    {"PutBucketCors", "PUT", kBkt, "cors", "", &S::put_bucket_cors},
+    {"GetBucketCors", "GET", kBkt, "cors", "", &S::get_bucket_cors},
+    {"DeleteBucketCors", "DELETE", kBkt, "cors", "", &S::delete_bucket_cors},
+    {"PreflightRequest", "OPTIONS", kBkt, "", "", &S::preflight},
     {"GetBucketNotificationConfiguration", "GET", kBkt, "notification", "", &S::get_bucket_notification_configuration},
     {"ListMultipartUploads", "GET", kBkt, "uploads", "", &S::list_multipart_uploads},
     {"ListObjectVersions", "GET", kBkt, "versions", "", &S::list_object_versions},
@@ -83,6 +87,7 @@ const Operation kOperations[] = {
     {"AbortMultipartUpload", "DELETE", kObj, "uploadId", "", &S::abort_multipart_upload},
     {"DeleteObject", "DELETE", kObj, "", "", &S::delete_object},
     {"CreateMultipartUpload", "POST", kObj, "uploads", "", &S::create_multipart_upload},
+    {"PreflightRequest", "OPTIONS", kObj, "", "", &S::preflight},
     {"CompleteMultipartUpload", "POST", kObj, "uploadId", "", &S::complete_multipart_upload},
 };
 
@@ -121,14 +126,29 @@ class PoolFinishSink final : public protocol::BodySink {
   }
   Response finish() override {
     if (received_ < kLargeBodyBytes) {
-      return inner_->finish();
+      return with_cors(*inner_);
     }
-    return s3_.on_pool(call_->ctx, [inner = inner_.get()] { return inner->finish(); });
+    return s3_.on_pool(call_->ctx, [this] { return with_cors(*inner_); });
   }
   void abort() noexcept override { inner_->abort(); }
   [[nodiscard]] bool failed() const noexcept override { return inner_->failed(); }
 
  private:
+  Response with_cors(protocol::BodySink& sink) {
+    std::vector<std::pair<std::string, std::string>> cors;
+    try {
+      Response r = sink.finish();
+      s3_.add_cors(*call_, cors);
+      for (auto& [name, value] : cors) {
+        r.headers.add(std::move(name), std::move(value));
+      }
+      return r;
+    } catch (AwsError& e) {
+      s3_.add_cors(*call_, e.headers);
+      throw;
+    }
+  }
+
   S3Service& s3_;
   std::shared_ptr<Call> call_;
   std::unique_ptr<protocol::BodySink> inner_;
@@ -295,8 +315,8 @@ protocol::Resolution S3Service::resolve(const protocol::RequestHead& head, const
 bool S3Service::accepts_anonymous(const protocol::RequestHead& head) const {
   // SigV2 presigned URLs and browser form uploads (a policy signature in the body) are signed in
   // ways the SigV4 verifier does not know; the handlers check them.
-  if (is_sigv2_presigned(head)) {
-    return true;
+  if (is_sigv2_presigned(head) || head.method == "OPTIONS") {
+    return true;  // OPTIONS: a browser's CORS preflight carries no credentials
   }
   if (head.method != "POST") {
     return false;
@@ -317,6 +337,9 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
   call.query = std::move(r.query);
   call.body = std::move(body);
   call.scheduler = &scheduler_;
+  if (r.op->handle == &S3Service::preflight) {
+    return preflight(call);
+  }
   if (ctx.account_id.empty() && r.op->handle != &S3Service::post_object) {
     authenticate_sigv2(call);  // let through unsigned by accepts_anonymous()
   }
@@ -329,7 +352,18 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
   const bool pooled = r.op->runs == Runs::kOnPool ||
                       (r.op->runs == Runs::kPoolIfLarge && call.body.size() >= kLargeBodyBytes);
   if (!pooled) {
-    return (this->*(r.op->handle))(call);
+    std::vector<std::pair<std::string, std::string>> cors;
+    try {
+      Response response = (this->*(r.op->handle))(call);
+      add_cors(call, cors);
+      for (auto& [name, value] : cors) {
+        response.headers.add(std::move(name), std::move(value));
+      }
+      return response;
+    } catch (AwsError& e) {
+      add_cors(call, e.headers);
+      throw;
+    }
   }
   return on_pool(ctx, [this, handler = r.op->handle, owned = std::make_shared<Call>(std::move(call))] {
     return (this->*handler)(*owned);

@@ -10,6 +10,7 @@
 
 #include "fogbank/protocol/crypto.hpp"
 #include "fogbank/storage/keys.hpp"
+#include "s3_cors.hpp"
 #include "s3_notifications.hpp"
 
 namespace fogbank::s3 {
@@ -200,6 +201,9 @@ std::string encode(const BucketRecord& r) {
   if (r.notifications) {
     j["notification"] = to_stored(*r.notifications);
   }
+  if (r.cors) {
+    j["cors"] = cors_to_stored(*r.cors);
+  }
   return dump_record(j);
 }
 
@@ -237,6 +241,14 @@ bool decode(std::string_view data, BucketRecord& r) {
         throw json::other_error::create(501, "corrupt notification configuration", nullptr);
       }
       r.notifications = std::make_shared<const NotificationConfig>(std::move(*config));
+    }
+    r.cors.reset();
+    if (auto c = j.find("cors"); c != j.end()) {
+      auto config = cors_from_stored(*c);
+      if (!config) {
+        throw json::other_error::create(501, "corrupt CORS configuration", nullptr);
+      }
+      r.cors = std::make_shared<const CorsConfig>(std::move(*config));
     }
   });
 }

@@ -33,6 +33,7 @@ namespace fogbank::s3 {
 using NameValues = std::vector<std::pair<std::string, std::string>>;
 
 struct NotificationConfig;  // s3_notifications.hpp
+struct CorsConfig;          // s3_cors.hpp
 
 struct BucketRecord {
   std::string name;
@@ -43,6 +44,8 @@ struct BucketRecord {
   /// Event notifications; null when the bucket has none (the common case: writes check only this
   /// pointer). Shared and immutable, so copying a record stays cheap.
   std::shared_ptr<const NotificationConfig> notifications;
+  /// CORS rules (PutBucketCors); null when the bucket has none. Shared and immutable.
+  std::shared_ptr<const CorsConfig> cors;
 };
 
 /// A run of object bytes stored as one blob: the whole object of a single PUT, or one part of a
