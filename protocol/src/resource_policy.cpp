@@ -1,6 +1,9 @@
 #include "fogbank/protocol/resource_policy.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -53,10 +56,177 @@ bool principal_matches(const json& principal, const PolicyCaller& caller) {
   });
 }
 
+bool ieq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!same_char(a[i], b[i], true)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<double> number_of(std::string_view text) {
+  if (text.empty() || text.size() > 64) {
+    return std::nullopt;
+  }
+  std::string s(text);
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size()) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+/// The policy's values for one key: strings, numbers and booleans as IAM reads them.
+std::vector<std::string> condition_values(const json& v) {
+  std::vector<std::string> out;
+  auto add = [&](const json& item) {
+    if (item.is_string()) {
+      out.push_back(item.get<std::string>());
+    } else if (item.is_boolean()) {
+      out.emplace_back(item.get<bool>() ? "true" : "false");
+    } else if (item.is_number()) {
+      out.push_back(item.dump());
+    }
+  };
+  if (v.is_array()) {
+    for (const auto& item : v) {
+      add(item);
+    }
+  } else {
+    add(v);
+  }
+  return out;
+}
+
+/// One "Operator": {"key": values} entry: does the request value satisfy it?
+bool value_matches(std::string_view op, std::string_view have, std::string_view want) {
+  if (op == "StringEquals" || op == "ArnEquals") {
+    return have == want;
+  }
+  if (op == "StringEqualsIgnoreCase") {
+    return ieq(have, want);
+  }
+  if (op == "StringLike" || op == "ArnLike") {
+    return wildcard_match(want, have, false);
+  }
+  if (op == "Bool") {
+    return ieq(have, want);
+  }
+  auto a = number_of(have);
+  auto b = number_of(want);
+  if (!a || !b) {
+    return false;
+  }
+  if (op == "NumericEquals") {
+    return *a == *b;
+  }
+  if (op == "NumericLessThan") {
+    return *a < *b;
+  }
+  if (op == "NumericLessThanEquals") {
+    return *a <= *b;
+  }
+  if (op == "NumericGreaterThan") {
+    return *a > *b;
+  }
+  if (op == "NumericGreaterThanEquals") {
+    return *a >= *b;
+  }
+  return false;
+}
+
+/// The positive form of a negated operator ("StringNotEquals" → "StringEquals"), or "".
+std::string_view positive_of(std::string_view op) {
+  static constexpr std::pair<std::string_view, std::string_view> kNegated[] = {
+      {"StringNotEquals", "StringEquals"}, {"StringNotEqualsIgnoreCase", "StringEqualsIgnoreCase"},
+      {"StringNotLike", "StringLike"},     {"ArnNotEquals", "ArnEquals"},
+      {"ArnNotLike", "ArnLike"},           {"NumericNotEquals", "NumericEquals"}};
+  for (const auto& [negated, positive] : kNegated) {
+    if (op == negated) {
+      return positive;
+    }
+  }
+  return {};
+}
+
+bool known_operator(std::string_view op) {
+  static constexpr std::string_view kKnown[] = {
+      "StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "Bool", "NumericEquals",
+      "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals"};
+  for (auto k : kKnown) {
+    if (op == k) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool block_holds(std::string op, const json& keys, const PolicyContext& context) {
+  if (!keys.is_object()) {
+    return false;
+  }
+  const bool if_exists = op.size() > 8 && op.ends_with("IfExists");
+  if (if_exists) {
+    op.resize(op.size() - 8);
+  }
+  for (const auto& [key, want_json] : keys.items()) {
+    const auto wants = condition_values(want_json);
+    auto have = context.find(key);
+    const bool present = have != context.end() && !have->second.empty();
+    if (op == "Null") {
+      // "true": the key must be absent; "false": present.
+      if (wants.size() != 1 || (ieq(wants[0], "true") ? present : !present)) {
+        return false;
+      }
+      continue;
+    }
+    if (!present) {
+      if (if_exists) {
+        continue;
+      }
+      return false;
+    }
+    const std::string_view positive = positive_of(op);
+    const std::string_view test = positive.empty() ? std::string_view(op) : positive;
+    if (!known_operator(test)) {
+      return false;
+    }
+    bool any = false;
+    for (const auto& h : have->second) {
+      for (const auto& w : wants) {
+        any = any || value_matches(test, h, w);
+      }
+    }
+    if (positive.empty() ? !any : any) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool conditions_hold(const json& condition, const PolicyContext& context) {
+  if (!condition.is_object()) {
+    return false;
+  }
+  for (const auto& [op, keys] : condition.items()) {
+    if (!block_holds(op, keys, context)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool statement_applies(const json& s, std::string_view resource_arn, const PolicyCaller& caller,
-                       std::string_view action) {
-  if (!s.is_object() || s.contains("Condition") || s.contains("NotPrincipal") || s.contains("NotAction") ||
-      s.contains("NotResource")) {
+                       std::string_view action, const PolicyContext& context) {
+  if (!s.is_object() || s.contains("NotPrincipal") || s.contains("NotAction") || s.contains("NotResource")) {
+    return false;
+  }
+  if (auto condition = s.find("Condition"); condition != s.end() && !conditions_hold(*condition, context)) {
     return false;
   }
   auto principal = s.find("Principal");
@@ -102,18 +272,36 @@ bool wildcard_match(std::string_view pattern, std::string_view text, bool ignore
   return p == pattern.size();
 }
 
+bool ConditionKeyLess::operator()(std::string_view a, std::string_view b) const noexcept {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const int x = std::tolower(static_cast<unsigned char>(a[i]));
+    const int y = std::tolower(static_cast<unsigned char>(b[i]));
+    if (x != y) {
+      return x < y;
+    }
+  }
+  return a.size() < b.size();
+}
+
 bool resource_policy_allows(std::string_view policy, std::string_view resource_arn, const PolicyCaller& caller,
-                            std::string_view action) {
+                            std::string_view action, const PolicyContext& context) {
+  return evaluate_resource_policy(policy, resource_arn, caller, action, context) == PolicyDecision::kAllow;
+}
+
+PolicyDecision evaluate_resource_policy(std::string_view policy, std::string_view resource_arn,
+                                        const PolicyCaller& caller, std::string_view action,
+                                        const PolicyContext& context) {
   if (policy.empty()) {
-    return false;
+    return PolicyDecision::kNone;
   }
   auto doc = parse_json_limited(policy);
   if (!doc.is_object()) {
-    return false;
+    return PolicyDecision::kNone;
   }
   auto statements = doc.find("Statement");
   if (statements == doc.end()) {
-    return false;
+    return PolicyDecision::kNone;
   }
   json single;
   const json* list = &*statements;
@@ -122,20 +310,23 @@ bool resource_policy_allows(std::string_view policy, std::string_view resource_a
     list = &single;
   }
   if (!list->is_array()) {
-    return false;
+    return PolicyDecision::kNone;
   }
   bool allowed = false;
   for (const auto& s : *list) {
-    if (!statement_applies(s, resource_arn, caller, action)) {
+    if (!statement_applies(s, resource_arn, caller, action, context)) {
       continue;
     }
-    auto effect = s.value("Effect", std::string());
-    if (effect == "Deny") {
-      return false;
+    auto effect = s.find("Effect");
+    if (effect == s.end() || !effect->is_string()) {
+      continue;
     }
-    allowed = allowed || effect == "Allow";
+    if (*effect == "Deny") {
+      return PolicyDecision::kDeny;
+    }
+    allowed = allowed || *effect == "Allow";
   }
-  return allowed;
+  return allowed ? PolicyDecision::kAllow : PolicyDecision::kNone;
 }
 
 }  // namespace fogbank::protocol

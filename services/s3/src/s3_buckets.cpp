@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "fogbank/protocol/crypto.hpp"
+#include "fogbank/protocol/json_limits.hpp"
+#include "fogbank/protocol/resource_policy.hpp"
 #include "fogbank/s3/s3_service.hpp"
 #include "s3_internal.hpp"
 
@@ -285,18 +287,185 @@ Response S3Service::get_bucket_acl(Call& c) {
   return xml_response(encode_output_xml("GetBucketAcl", acl, "AccessControlPolicy"));
 }
 
-Response S3Service::get_bucket_policy(Call& c) {
+namespace {
+
+constexpr std::size_t kMaxBucketPolicyBytes = 20 * 1024;
+
+AwsError malformed_policy(std::string message) { return AwsError("MalformedPolicy", 400, std::move(message)); }
+
+/// S3's checks of a PutBucketPolicy document: JSON, statements with an effect, S3 actions and
+/// resources inside this bucket.
+void check_bucket_policy(std::string_view text, std::string_view bucket) {
+  if (text.size() > kMaxBucketPolicyBytes) {
+    throw AwsError("PolicyTooLarge", 400, "Policy exceeds the maximum allowed document size.");
+  }
+  const auto doc = protocol::parse_json_limited(text);
+  if (!doc.is_object()) {
+    throw malformed_policy("Policies must be valid JSON and the first byte must be '{'");
+  }
+  auto statements = doc.find("Statement");
+  if (statements == doc.end()) {
+    throw malformed_policy("Missing required field Statement");
+  }
+  nlohmann::json list = nlohmann::json::array();
+  if (statements->is_array()) {
+    list = *statements;
+  } else {
+    list.push_back(*statements);
+  }
+  if (list.empty()) {
+    throw malformed_policy("Could not parse the policy: Statement is empty!");
+  }
+  const std::string arn = "arn:aws:s3:::" + std::string(bucket);
+  for (const auto& s : list) {
+    if (!s.is_object()) {
+      throw malformed_policy("Policies must be valid JSON and the first byte must be '{'");
+    }
+    const auto effect = s.find("Effect");
+    if (effect == s.end() || !effect->is_string() || (*effect != "Allow" && *effect != "Deny")) {
+      throw malformed_policy("Invalid effect: " + (effect != s.end() && effect->is_string() ? effect->get<std::string>()
+                                                                                             : std::string()));
+    }
+    if (!s.contains("Principal") && !s.contains("NotPrincipal")) {
+      throw malformed_policy("Missing required field Principal");
+    }
+    auto each = [](const nlohmann::json& v, auto&& f) {
+      if (v.is_string()) {
+        f(v.get<std::string>());
+      } else if (v.is_array()) {
+        for (const auto& item : v) {
+          f(item.is_string() ? item.get<std::string>() : std::string());
+        }
+      } else {
+        f(std::string());
+      }
+    };
+    const auto actions = s.contains("Action") ? s.find("Action") : s.find("NotAction");
+    if (actions == s.end()) {
+      throw malformed_policy("Missing required field Action");
+    }
+    each(*actions, [](const std::string& a) {
+      if (a != "*" && !(a.size() > 3 && protocol::iequals(std::string_view(a).substr(0, 3), "s3:"))) {
+        throw malformed_policy("Policy has invalid action");
+      }
+    });
+    const auto resources = s.contains("Resource") ? s.find("Resource") : s.find("NotResource");
+    if (resources == s.end()) {
+      throw malformed_policy("Missing required field Resource");
+    }
+    each(*resources, [&](const std::string& r) {
+      if (r != arn && !r.starts_with(arn + "/") && !protocol::wildcard_match(r, arn, false)) {
+        throw malformed_policy("Policy has invalid resource");
+      }
+    });
+  }
+}
+
+}  // namespace
+
+Response S3Service::put_bucket_policy(Call& c) {
   require_bucket(c);
-  throw AwsError("NoSuchBucketPolicy", 404, "The bucket policy does not exist")
-      .with_field("BucketName", c.bucket);
+  check_bucket_policy(c.body, c.bucket);
+  std::lock_guard lock(bucket_config_mu_);
+  auto b = require_bucket(c);
+  b.policy = c.body;
+  put_bucket_record(b);
+  return Response(204, "");
+}
+
+Response S3Service::get_bucket_policy(Call& c) {
+  auto b = require_bucket(c);
+  if (b.policy.empty()) {
+    throw AwsError("NoSuchBucketPolicy", 404, "The bucket policy does not exist").with_field("BucketName", c.bucket);
+  }
+  return Response(200, b.policy, "application/json");
+}
+
+Response S3Service::delete_bucket_policy(Call& c) {
+  std::lock_guard lock(bucket_config_mu_);
+  auto b = require_bucket(c);
+  b.policy.clear();
+  put_bucket_record(b);
+  return Response(204, "");
 }
 
 Response S3Service::get_bucket_encryption(Call& c) {
-  require_bucket(c);
-  // Every bucket has SSE-S3 by default.
+  auto b = require_bucket(c);
+  // Every bucket has SSE-S3 by default, and gets it back when its configuration is deleted.
   static const auto kDefault = nlohmann::json::parse(R"({"Rules": [{
       "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": false}]})");
-  return xml_response(encode_output_xml("GetBucketEncryption", kDefault));
+  return xml_response(
+      encode_output_xml("GetBucketEncryption", b.encryption.empty() ? kDefault : nlohmann::json::parse(b.encryption)));
+}
+
+Response S3Service::put_bucket_encryption(Call& c) {
+  require_bucket(c);
+  auto config = decode_body_xml("PutBucketEncryption", c.body);
+  auto rules = config.find("Rules");
+  if (rules == config.end() || !rules->is_array() || rules->size() != 1) {
+    throw errors::malformed_xml();
+  }
+  const auto& rule = (*rules)[0];
+  if (auto by_default = rule.find("ApplyServerSideEncryptionByDefault"); by_default != rule.end()) {
+    const auto algorithm = by_default->value("SSEAlgorithm", std::string());
+    if (algorithm != "AES256" && algorithm != "aws:kms" && algorithm != "aws:kms:dsse") {
+      throw errors::malformed_xml();
+    }
+    if (algorithm == "AES256" && by_default->contains("KMSMasterKeyID")) {
+      throw errors::invalid_argument("a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms "
+                                     "or aws:kms:dsse");
+    }
+  }
+  std::lock_guard lock(bucket_config_mu_);
+  auto b = require_bucket(c);
+  b.encryption = config.dump();
+  put_bucket_record(b);
+  return Response(200, "");
+}
+
+Response S3Service::delete_bucket_encryption(Call& c) {
+  std::lock_guard lock(bucket_config_mu_);
+  auto b = require_bucket(c);
+  b.encryption.clear();
+  put_bucket_record(b);
+  return Response(204, "");
+}
+
+Response S3Service::put_bucket_logging(Call& c) {
+  require_bucket(c);
+  auto status = decode_body_xml("PutBucketLogging", c.body);
+  std::string logging;
+  if (auto enabled = status.find("LoggingEnabled"); enabled != status.end() && enabled->is_object()) {
+    const auto target = enabled->value("TargetBucket", std::string());
+    if (!enabled->contains("TargetPrefix")) {
+      throw errors::malformed_xml();
+    }
+    auto t = bucket(target);
+    if (!t) {
+      throw AwsError("InvalidTargetBucketForLogging", 400, "The target bucket for logging does not exist")
+          .with_field("TargetBucket", target);
+    }
+    if (t->account != c.ctx.account_id) {
+      throw AwsError("InvalidTargetBucketForLogging", 400,
+                     "The owner for the bucket to be logged and the target bucket must be the same.")
+          .with_field("TargetBucket", target);
+    }
+    logging = enabled->dump();
+  }
+  std::lock_guard lock(bucket_config_mu_);
+  auto b = require_bucket(c);
+  b.logging = std::move(logging);
+  put_bucket_record(b);
+  return Response(200, "");
+}
+
+Response S3Service::get_bucket_logging(Call& c) {
+  auto b = require_bucket(c);
+  nlohmann::json status = nlohmann::json::object();
+  if (!b.logging.empty()) {
+    status["LoggingEnabled"] = nlohmann::json::parse(b.logging);
+  }
+  return xml_response(encode_output_xml("GetBucketLogging", status, "BucketLoggingStatus"));
 }
 
 Response S3Service::put_bucket_cors(Call& c) {

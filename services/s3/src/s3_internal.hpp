@@ -199,6 +199,15 @@ class S3Service final : public protocol::Service {
   Response get_bucket_acl(Call& c);
   Response get_bucket_policy(Call& c);
   Response get_bucket_encryption(Call& c);
+  Response put_bucket_policy(Call& c);
+  Response delete_bucket_policy(Call& c);
+  Response put_bucket_encryption(Call& c);
+  Response delete_bucket_encryption(Call& c);
+  Response put_bucket_logging(Call& c);
+  Response get_bucket_logging(Call& c);
+  /// AccessDenied when the bucket's policy explicitly denies this request (owner's requests
+  /// included, as on AWS); evaluated with the request's condition keys.
+  void enforce_bucket_policy(const Call& c, std::string_view operation) const;
   Response put_bucket_cors(Call& c);
   Response get_bucket_cors(Call& c);
   Response delete_bucket_cors(Call& c);

@@ -13,6 +13,7 @@
 #include "fogbank/protocol/deferred.hpp"
 #include "fogbank/protocol/dispatcher.hpp"
 #include "fogbank/protocol/error_render.hpp"
+#include "fogbank/protocol/resource_policy.hpp"
 #include "fogbank/storage/keys.hpp"
 #include "s3_internal.hpp"
 
@@ -59,6 +60,12 @@ const Operation kOperations[] = {
     {"GetBucketPolicy", "GET", kBkt, "policy", "", &S::get_bucket_policy},
     {"GetBucketEncryption", "GET", kBkt, "encryption", "", &S::get_bucket_encryption},
     {"PutBucketCors", "PUT", kBkt, "cors", "", &S::put_bucket_cors},
+    {"PutBucketPolicy", "PUT", kBkt, "policy", "", &S::put_bucket_policy},
+    {"DeleteBucketPolicy", "DELETE", kBkt, "policy", "", &S::delete_bucket_policy},
+    {"PutBucketEncryption", "PUT", kBkt, "encryption", "", &S::put_bucket_encryption},
+    {"DeleteBucketEncryption", "DELETE", kBkt, "encryption", "", &S::delete_bucket_encryption},
+    {"PutBucketLogging", "PUT", kBkt, "logging", "", &S::put_bucket_logging},
+    {"GetBucketLogging", "GET", kBkt, "logging", "", &S::get_bucket_logging},
     {"GetBucketCors", "GET", kBkt, "cors", "", &S::get_bucket_cors},
     {"DeleteBucketCors", "DELETE", kBkt, "cors", "", &S::delete_bucket_cors},
     {"PreflightRequest", "OPTIONS", kBkt, "", "", &S::preflight},
@@ -272,6 +279,11 @@ std::string iam_action_of(std::string_view operation) {
       {"DeleteObjects", "DeleteObject"},
       {"DeleteBucketTagging", "PutBucketTagging"},
       {"GetBucketEncryption", "GetEncryptionConfiguration"},
+      {"PutBucketEncryption", "PutEncryptionConfiguration"},
+      {"DeleteBucketEncryption", "PutEncryptionConfiguration"},
+      {"GetBucketCors", "GetBucketCORS"},
+      {"PutBucketCors", "PutBucketCORS"},
+      {"DeleteBucketCors", "PutBucketCORS"},
       {"GetBucketNotificationConfiguration", "GetBucketNotification"},
       {"PutBucketNotificationConfiguration", "PutBucketNotification"},
   };
@@ -349,6 +361,7 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
       throw errors::access_denied();
     }
   }
+  enforce_bucket_policy(call, r.op->name);
   const bool pooled = r.op->runs == Runs::kOnPool ||
                       (r.op->runs == Runs::kPoolIfLarge && call.body.size() >= kLargeBodyBytes);
   if (!pooled) {
@@ -403,6 +416,7 @@ std::unique_ptr<protocol::BodySink> S3Service::begin_stream(std::shared_ptr<Requ
   if (ctx->account_id.empty()) {
     authenticate_sigv2(*call);
   }
+  enforce_bucket_policy(*call, r.op->name);
   auto sink = (this->*(r.op->stream))(call);
   return std::make_unique<PoolFinishSink>(*this, std::move(call), std::move(sink));
 }
@@ -519,6 +533,51 @@ void S3Service::emit(std::optional<PendingEvent> pending) {
 }
 
 // ---- shared helpers
+
+void S3Service::enforce_bucket_policy(const Call& c, std::string_view operation) const {
+  if (c.bucket.empty()) {
+    return;
+  }
+  auto b = bucket(c.bucket);
+  if (!b || b->policy.empty()) {
+    return;
+  }
+  if (b->account == c.ctx.account_id &&
+      (operation == "GetBucketPolicy" || operation == "PutBucketPolicy" || operation == "DeleteBucketPolicy")) {
+    return;  // as for AWS's root user: a policy that denies everything can still be replaced
+  }
+  // The condition keys S3 puts in its request context that fogbank knows.
+  protocol::PolicyContext context;
+  const auto& h = c.ctx.head.headers;
+  for (std::string_view header : {"x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+                                  "x-amz-acl", "x-amz-storage-class", "x-amz-copy-source",
+                                  "x-amz-metadata-directive", "x-amz-content-sha256"}) {
+    if (auto v = h.get(header)) {
+      context["s3:" + std::string(header)] = {std::string(*v)};
+    }
+  }
+  for (std::string_view param : {"prefix", "delimiter", "max-keys"}) {
+    if (const std::string* v = c.param(param)) {
+      context["s3:" + std::string(param)] = {*v};
+    }
+  }
+  context["aws:SecureTransport"] = {c.ctx.head.tls ? "true" : "false"};
+  if (!c.ctx.account_id.empty()) {
+    context["aws:PrincipalAccount"] = {c.ctx.account_id};
+  }
+  if (!c.ctx.caller.arn.empty()) {
+    context["aws:PrincipalArn"] = {c.ctx.caller.arn};
+  }
+  if (!c.ctx.head.remote_address.empty()) {
+    context["aws:SourceIp"] = {c.ctx.head.remote_address};
+  }
+  const std::string resource = "arn:aws:s3:::" + c.bucket + (c.key.empty() ? "" : "/" + c.key);
+  const protocol::PolicyCaller caller{c.ctx.account_id, c.ctx.caller.arn};
+  if (protocol::evaluate_resource_policy(b->policy, resource, caller, iam_action_of(operation), context) ==
+      protocol::PolicyDecision::kDeny) {
+    throw errors::access_denied();
+  }
+}
 
 BucketRecord S3Service::require_bucket(const Call& c) {
   auto b = bucket(c.bucket);

@@ -204,6 +204,12 @@ std::string encode(const BucketRecord& r) {
   if (r.cors) {
     j["cors"] = cors_to_stored(*r.cors);
   }
+  for (const auto& [name, text] : {std::pair{"policy", &r.policy}, std::pair{"encryption", &r.encryption},
+                                   std::pair{"logging", &r.logging}}) {
+    if (!text->empty()) {
+      j[name] = *text;
+    }
+  }
   return dump_record(j);
 }
 
@@ -242,6 +248,9 @@ bool decode(std::string_view data, BucketRecord& r) {
       }
       r.notifications = std::make_shared<const NotificationConfig>(std::move(*config));
     }
+    r.policy = j.value("policy", std::string());
+    r.encryption = j.value("encryption", std::string());
+    r.logging = j.value("logging", std::string());
     r.cors.reset();
     if (auto c = j.find("cors"); c != j.end()) {
       auto config = cors_from_stored(*c);

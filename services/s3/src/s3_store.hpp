@@ -46,6 +46,11 @@ struct BucketRecord {
   std::shared_ptr<const NotificationConfig> notifications;
   /// CORS rules (PutBucketCors); null when the bucket has none. Shared and immutable.
   std::shared_ptr<const CorsConfig> cors;
+  std::string policy;  ///< the bucket policy's JSON text, as put; empty: none
+  /// PutBucketEncryption's ServerSideEncryptionConfiguration value; unset: S3's default (SSE-S3).
+  std::string encryption;
+  /// PutBucketLogging's LoggingEnabled value (JSON text); empty: logging off.
+  std::string logging;
 };
 
 /// A run of object bytes stored as one blob: the whole object of a single PUT, or one part of a
