@@ -1,7 +1,11 @@
 #include "fogbank/protocol/resource_policy.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <optional>
 
@@ -104,15 +108,67 @@ std::vector<std::string> condition_values(const json& v) {
 }
 
 /// One "Operator": {"key": values} entry: does the request value satisfy it?
+/// An IPv4 or IPv6 address in 16 bytes (IPv4 mapped), or nullopt.
+std::optional<std::array<unsigned char, 16>> ip_bytes(std::string_view text) {
+  std::array<unsigned char, 16> out{};
+  const std::string s(text);
+  if (s.find(':') == std::string::npos) {
+    unsigned char v4[4];
+    if (::inet_pton(AF_INET, s.c_str(), v4) != 1) {
+      return std::nullopt;
+    }
+    out[10] = out[11] = 0xff;
+    std::copy(v4, v4 + 4, out.begin() + 12);
+    return out;
+  }
+  if (::inet_pton(AF_INET6, s.c_str(), out.data()) != 1) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+/// `address` inside `cidr` ("10.0.0.0/8", "2001:db8::/32", or a bare address).
+bool ip_in(std::string_view address, std::string_view cidr) {
+  const auto slash = cidr.find('/');
+  const bool v4 = cidr.substr(0, slash).find(':') == std::string_view::npos;
+  auto net = ip_bytes(cidr.substr(0, slash));
+  auto ip = ip_bytes(address);
+  if (!net || !ip) {
+    return false;
+  }
+  int bits = v4 ? 32 : 128;
+  if (slash != std::string_view::npos) {
+    auto n = number_of(cidr.substr(slash + 1));
+    if (!n || *n < 0 || *n > bits || *n != std::floor(*n)) {
+      return false;
+    }
+    bits = static_cast<int>(*n);
+  }
+  if (v4) {
+    bits += 96;  // the mapped prefix
+  }
+  for (int i = 0; i < bits; ++i) {
+    const int mask = 0x80 >> (i % 8);
+    if (((*net)[i / 8] & mask) != ((*ip)[i / 8] & mask)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool value_matches(std::string_view op, std::string_view have, std::string_view want) {
-  if (op == "StringEquals" || op == "ArnEquals") {
+  if (op == "StringEquals") {
     return have == want;
   }
   if (op == "StringEqualsIgnoreCase") {
     return ieq(have, want);
   }
-  if (op == "StringLike" || op == "ArnLike") {
+  // IAM's ArnEquals takes wildcards as ArnLike does.
+  if (op == "StringLike" || op == "ArnLike" || op == "ArnEquals") {
     return wildcard_match(want, have, false);
+  }
+  if (op == "IpAddress") {
+    return ip_in(have, want);
   }
   if (op == "Bool") {
     return ieq(have, want);
@@ -145,7 +201,8 @@ std::string_view positive_of(std::string_view op) {
   static constexpr std::pair<std::string_view, std::string_view> kNegated[] = {
       {"StringNotEquals", "StringEquals"}, {"StringNotEqualsIgnoreCase", "StringEqualsIgnoreCase"},
       {"StringNotLike", "StringLike"},     {"ArnNotEquals", "ArnEquals"},
-      {"ArnNotLike", "ArnLike"},           {"NumericNotEquals", "NumericEquals"}};
+      {"ArnNotLike", "ArnLike"},           {"NumericNotEquals", "NumericEquals"},
+      {"NotIpAddress", "IpAddress"}};
   for (const auto& [negated, positive] : kNegated) {
     if (op == negated) {
       return positive;
@@ -156,7 +213,7 @@ std::string_view positive_of(std::string_view op) {
 
 bool known_operator(std::string_view op) {
   static constexpr std::string_view kKnown[] = {
-      "StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "Bool", "NumericEquals",
+      "StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "Bool", "IpAddress", "NumericEquals",
       "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals"};
   for (auto k : kKnown) {
     if (op == k) {
@@ -185,15 +242,16 @@ bool block_holds(std::string op, const json& keys, const PolicyContext& context)
       }
       continue;
     }
-    if (!present) {
-      if (if_exists) {
-        continue;
-      }
-      return false;
-    }
     const std::string_view positive = positive_of(op);
     const std::string_view test = positive.empty() ? std::string_view(op) : positive;
     if (!known_operator(test)) {
+      return false;
+    }
+    if (!present) {
+      // IAM: a missing key fails a matching operator and satisfies a negated one.
+      if (if_exists || !positive.empty()) {
+        continue;
+      }
       return false;
     }
     bool any = false;
@@ -312,9 +370,20 @@ PolicyDecision evaluate_resource_policy(std::string_view policy, std::string_vie
   if (!list->is_array()) {
     return PolicyDecision::kNone;
   }
+  // The principal's global keys are in every request's context.
+  const PolicyContext* effective = &context;
+  PolicyContext with_principal;
+  if (!context.contains("aws:PrincipalAccount") || (!caller.arn.empty() && !context.contains("aws:PrincipalArn"))) {
+    with_principal = context;
+    with_principal.try_emplace("aws:PrincipalAccount", std::vector<std::string>{caller.account});
+    if (!caller.arn.empty()) {
+      with_principal.try_emplace("aws:PrincipalArn", std::vector<std::string>{caller.arn});
+    }
+    effective = &with_principal;
+  }
   bool allowed = false;
   for (const auto& s : *list) {
-    if (!statement_applies(s, resource_arn, caller, action, context)) {
+    if (!statement_applies(s, resource_arn, caller, action, *effective)) {
       continue;
     }
     auto effect = s.find("Effect");

@@ -109,6 +109,7 @@ struct StreamState {
   bool stream_done = false;
   bool data_deferred = false;  // read_body said NGHTTP2_ERR_DEFERRED: resume when bytes arrive
   std::unique_ptr<net::steady_timer> drained;  // the pump waits here while the buffer is full
+  Clock::time_point stream_progress;  // when the client last took some of the buffer
 };
 
 template <class Stream>
@@ -377,6 +378,13 @@ class Connection {
     std::vector<std::shared_ptr<StreamState>> stalled;
     std::vector<std::shared_ptr<StreamState>> slow;
     for (auto& [id, st] : streams_) {
+      // A streamed response whose client stopped opening its window for a whole read timeout
+      // loses its stream, as a stalled write loses an HTTP/1.1 connection.
+      if (st->streaming && !st->stream_done && st->stream_buf.size() > st->stream_pos &&
+          now - st->stream_progress >= o.read_timeout) {
+        stalled.push_back(st);
+        continue;
+      }
       if (!st->receiving) {
         continue;
       }
@@ -443,6 +451,9 @@ class Connection {
 
   void interrupt_all() {
     for (auto& [id, st] : streams_) {
+      if (st->drained) {
+        st->drained->cancel();  // a pump waiting for the client's window re-checks `stopping`
+      }
       if (st->interrupt) {
         auto wake = st->interrupt;
         wake();
@@ -655,7 +666,8 @@ class Connection {
   net::awaitable<void> pump_stream(std::shared_ptr<StreamState> st, std::shared_ptr<protocol::ResponseStream> body) {
     try {
       while (!st->abandoned && !closing_ && !ctx_.stopping) {
-        while (st->stream_buf.size() - st->stream_pos > kStreamBuffer && !st->abandoned && !closing_) {
+        while (st->stream_buf.size() - st->stream_pos > kStreamBuffer && !st->abandoned && !closing_ &&
+               !ctx_.stopping) {
           st->drained->expires_at(Clock::time_point::max());
           co_await st->drained->async_wait(use_nothrow);
         }
@@ -673,6 +685,9 @@ class Connection {
           break;
         }
         if (!bytes.body.empty()) {
+          if (st->stream_buf.size() == st->stream_pos) {
+            st->stream_progress = Clock::now();  // the client owes nothing before this piece
+          }
           st->stream_buf.append(bytes.body);
           resume_data(*st);
         }
@@ -715,10 +730,12 @@ class Connection {
       const std::size_t n = std::min(length, available);
       std::memcpy(buf, st.stream_buf.data() + st.stream_pos, n);
       st.stream_pos += n;
-      if (st.stream_pos == st.stream_buf.size()) {
-        st.stream_buf.clear();
+      st.stream_progress = Clock::now();
+      if (st.stream_pos == st.stream_buf.size() || st.stream_pos >= kStreamBuffer / 4) {
+        // Sent bytes go, so a client that keeps up but never quite drains does not grow the buffer.
+        st.stream_buf.erase(0, st.stream_pos);
         st.stream_pos = 0;
-        if (st.drained) {
+        if (st.drained && st.stream_buf.size() <= kStreamBuffer) {
           st.drained->cancel();
         }
       }

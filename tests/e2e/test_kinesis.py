@@ -668,9 +668,10 @@ class ThroughputLimitTest(KinesisCase):
         self.assertEqual(out["FailedRecordCount"], 100)
         self.assertEqual([("ErrorCode" in r) for r in out["Records"]], [False] * 100 + [True] * 100)
 
-        # 1 MiB/s of data: one full-size record, then nothing until the clock moves.
+        # 1 MiB/s of data: one full-size record (its key counts too, so it overdraws the second's
+        # allowance), then nothing until the clock moves.
         self.server.advance_clock(1)
-        big = b"b" * (1024 * 1024 - 1)
+        big = b"b" * (1024 * 1024)
         self.k.put_record(StreamName="w", Data=big, PartitionKey="p")
         with self.assertRaises(self.k.exceptions.ProvisionedThroughputExceededException):
             self.k.put_record(StreamName="w", Data=b"more", PartitionKey="p")

@@ -85,6 +85,26 @@ class S3BucketConfigTest(fh.FogbankTestCase):
         listed = [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])]
         self.assertEqual(listed, ["a"])
 
+    def test_deletes_and_copy_sources_are_judged_per_object(self):
+        for key in ("protected/a", "free/b", "secret/c"):
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=b"x")
+        self.s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps({"Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+             "Resource": "arn:aws:s3:::%s/protected/*" % self.bucket},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::%s/secret/*" % self.bucket}]}))
+        out = self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": "protected/a"},
+                                                                             {"Key": "free/b"}]})
+        self.assertEqual([d["Key"] for d in out.get("Deleted", [])], ["free/b"])
+        self.assertEqual([(e["Key"], e["Code"]) for e in out.get("Errors", [])], [("protected/a", "AccessDenied")])
+        self.error(lambda: self.s3.delete_object(Bucket=self.bucket, Key="protected/a"), "AccessDenied", 403)
+        other = fh.unique_bucket("dst")
+        self.s3.create_bucket(Bucket=other)
+        self.error(lambda: self.s3.copy_object(Bucket=other, Key="c", CopySource={"Bucket": self.bucket,
+                                                                                "Key": "secret/c"}),
+                   "AccessDenied", 403)
+        self.s3.copy_object(Bucket=other, Key="a", CopySource={"Bucket": self.bucket, "Key": "protected/a"})
+
     def test_a_policy_that_denies_everything_can_still_be_replaced(self):
         everything = json.dumps({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
                                                 "Resource": ["arn:aws:s3:::%s" % self.bucket,

@@ -27,10 +27,13 @@ class TokenBucket {
     refill(now_ms);
     return tokens_ >= 0;
   }
+  /// True when nothing is left (or the bucket is in debt).
+  bool empty(std::int64_t now_ms) {
+    refill(now_ms);
+    return tokens_ <= 0;
+  }
   /// Takes `cost` even past zero.
   void charge(double cost) { tokens_ -= cost; }
-  /// Returns `cost` taken by take() (a later check of the same request failed).
-  void give_back(double cost) { tokens_ = std::min(rate_, tokens_ + cost); }
 
  private:
   void refill(std::int64_t now_ms) {
@@ -53,15 +56,17 @@ struct ShardThrottle {
   TokenBucket read_bytes{2.0 * 1024.0 * 1024.0};
   TokenBucket read_calls{5.0};
 
-  /// Admits one record of `bytes` (data and partition key, as AWS counts).
+  /// Admits one record of `bytes` (data and partition key, as AWS counts) while the shard's byte
+  /// allowance is not used up; a record larger than what is left overdraws it (a full-size record
+  /// on an idle shard goes through, and the next ones wait the debt out).
   bool admit_write(std::size_t bytes, std::int64_t now_ms) {
+    if (write_bytes.empty(now_ms)) {
+      return false;
+    }
     if (!write_records.take(1, now_ms)) {
       return false;
     }
-    if (!write_bytes.take(static_cast<double>(bytes), now_ms)) {
-      write_records.give_back(1);
-      return false;
-    }
+    write_bytes.charge(static_cast<double>(bytes));
     return true;
   }
   /// Admits one GetRecords call; its bytes are charged after the read.

@@ -174,6 +174,9 @@ using StreamHandler = std::unique_ptr<protocol::BodySink> (S3Service::*)(std::sh
 class S3Service final : public protocol::Service {
  public:
   explicit S3Service(const protocol::Platform& platform, NotificationTargets targets = {});
+  ~S3Service() override;
+  S3Service(const S3Service&) = delete;
+  S3Service& operator=(const S3Service&) = delete;
 
   std::string_view name() const override { return "s3"; }
   protocol::WireProtocol protocol() const override { return protocol::WireProtocol::kRestXml; }
@@ -185,6 +188,8 @@ class S3Service final : public protocol::Service {
   std::unique_ptr<protocol::BodySink> begin_stream(std::shared_ptr<RequestContext> ctx) override;
   std::string state() const override;
   void reset() override;
+  /// POST /_fogbank/s3/lifecycle: one lifecycle pass now (tests that moved a virtual clock).
+  std::optional<Response> admin(const protocol::RequestHead& head, std::string_view body) override;
 
   // ---- service and buckets (s3_buckets.cpp)
   Response list_buckets(Call& c);
@@ -199,6 +204,14 @@ class S3Service final : public protocol::Service {
   Response get_bucket_acl(Call& c);
   Response get_bucket_policy(Call& c);
   Response get_bucket_encryption(Call& c);
+  Response put_bucket_lifecycle(Call& c);
+  Response get_bucket_lifecycle(Call& c);
+  Response delete_bucket_lifecycle(Call& c);
+  /// One pass of every bucket's lifecycle rules at the clock's now: expires current objects,
+  /// moves them to their transition's storage class, aborts incomplete multipart uploads.
+  /// Returns how many objects and uploads it changed. The worker runs it after every midnight UTC
+  /// of the platform clock (s3_lifecycle.cpp has the rules).
+  std::size_t sweep_lifecycle();
   Response put_bucket_policy(Call& c);
   Response delete_bucket_policy(Call& c);
   Response put_bucket_encryption(Call& c);
@@ -208,6 +221,10 @@ class S3Service final : public protocol::Service {
   /// AccessDenied when the bucket's policy explicitly denies this request (owner's requests
   /// included, as on AWS); evaluated with the request's condition keys.
   void enforce_bucket_policy(const Call& c, std::string_view operation) const;
+  /// Whether `b`'s policy explicitly denies `action` ("s3:GetObject") on `key` (empty: the bucket)
+  /// to this request's caller, with its condition keys.
+  [[nodiscard]] bool policy_denies(const Call& c, const BucketRecord& b, std::string_view action,
+                                   std::string_view key) const;
   Response put_bucket_cors(Call& c);
   Response get_bucket_cors(Call& c);
   Response delete_bucket_cors(Call& c);
@@ -321,8 +338,16 @@ class S3Service final : public protocol::Service {
 
  private:
   void load_buckets();
+  void schedule_lifecycle();
 
   mutable std::shared_mutex buckets_mu_;
+  /// The lifecycle worker's timer; `stopped` (under `mu`, which each pass holds) ends it.
+  struct LifecycleTimer {
+    std::mutex mu;
+    bool stopped = false;
+    std::atomic<protocol::Scheduler::TimerId> id{0};
+  };
+  std::shared_ptr<LifecycleTimer> lifecycle_timer_ = std::make_shared<LifecycleTimer>();
   std::map<std::string, BucketRecord, std::less<>> buckets_;
 };
 

@@ -427,6 +427,10 @@ Response S3Service::delete_objects(Call& c) {
           .element("Message", "Invalid key").close();
       continue;
     }
+    if (policy_denies(c, bucket, "s3:DeleteObject", key)) {
+      xml.open("Error").element("Key", key).element("Code", "AccessDenied").element("Message", "Access Denied").close();
+      continue;
+    }
     std::optional<PendingEvent> event;
     {
       std::lock_guard lock(locks_.of(c.bucket, key));

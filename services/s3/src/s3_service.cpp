@@ -16,6 +16,7 @@
 #include "fogbank/protocol/resource_policy.hpp"
 #include "fogbank/storage/keys.hpp"
 #include "s3_internal.hpp"
+#include "s3_lifecycle.hpp"
 
 namespace fogbank::s3 {
 
@@ -61,6 +62,9 @@ const Operation kOperations[] = {
     {"GetBucketEncryption", "GET", kBkt, "encryption", "", &S::get_bucket_encryption},
     {"PutBucketCors", "PUT", kBkt, "cors", "", &S::put_bucket_cors},
     {"PutBucketPolicy", "PUT", kBkt, "policy", "", &S::put_bucket_policy},
+    {"PutBucketLifecycleConfiguration", "PUT", kBkt, "lifecycle", "", &S::put_bucket_lifecycle},
+    {"GetBucketLifecycleConfiguration", "GET", kBkt, "lifecycle", "", &S::get_bucket_lifecycle},
+    {"DeleteBucketLifecycle", "DELETE", kBkt, "lifecycle", "", &S::delete_bucket_lifecycle},
     {"DeleteBucketPolicy", "DELETE", kBkt, "policy", "", &S::delete_bucket_policy},
     {"PutBucketEncryption", "PUT", kBkt, "encryption", "", &S::put_bucket_encryption},
     {"DeleteBucketEncryption", "DELETE", kBkt, "encryption", "", &S::delete_bucket_encryption},
@@ -282,6 +286,9 @@ std::string iam_action_of(std::string_view operation) {
       {"PutBucketEncryption", "PutEncryptionConfiguration"},
       {"DeleteBucketEncryption", "PutEncryptionConfiguration"},
       {"GetBucketCors", "GetBucketCORS"},
+      {"PutBucketLifecycleConfiguration", "PutLifecycleConfiguration"},
+      {"GetBucketLifecycleConfiguration", "GetLifecycleConfiguration"},
+      {"DeleteBucketLifecycle", "PutLifecycleConfiguration"},
       {"PutBucketCors", "PutBucketCORS"},
       {"DeleteBucketCors", "PutBucketCORS"},
       {"GetBucketNotificationConfiguration", "GetBucketNotification"},
@@ -307,6 +314,36 @@ S3Service::S3Service(const protocol::Platform& platform, NotificationTargets tar
       notifications_(std::move(targets.queues), std::move(targets.topics)) {
   blobs_.sweep();
   load_buckets();
+  schedule_lifecycle();
+}
+
+S3Service::~S3Service() {
+  {
+    std::lock_guard lock(lifecycle_timer_->mu);  // waits for a pass in progress, which re-arms
+    lifecycle_timer_->stopped = true;
+  }
+  scheduler_.cancel(lifecycle_timer_->id.load());
+}
+
+void S3Service::schedule_lifecycle() {
+  // At every midnight UTC of the platform clock (a virtual clock moved past several fires once;
+  // the pass then applies everything due by its now). The pass runs on the pool, not the timer
+  // thread.
+  auto timer = lifecycle_timer_;
+  timer->id = scheduler_.at(next_midnight_ms(clock_.now_ms()), [this, timer] {
+    scheduler_.post([this, timer] {
+      std::lock_guard lock(timer->mu);
+      if (timer->stopped) {
+        return;
+      }
+      try {
+        sweep_lifecycle();
+      } catch (const std::exception&) {
+        // A failed pass (storage error) is retried at the next midnight.
+      }
+      schedule_lifecycle();
+    });
+  });
 }
 
 bool S3Service::streams_body(const protocol::RequestHead& head) const { return resolve(head, nullptr).streams_body; }
@@ -352,22 +389,12 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
   if (r.op->handle == &S3Service::preflight) {
     return preflight(call);
   }
-  if (ctx.account_id.empty() && r.op->handle != &S3Service::post_object) {
-    authenticate_sigv2(call);  // let through unsigned by accepts_anonymous()
-  }
-  if (auto owner = ctx.head.headers.get("x-amz-expected-bucket-owner");
-      owner && !call.bucket.empty()) {
-    if (auto b = bucket(call.bucket); b && b->account != *owner) {
-      throw errors::access_denied();
-    }
-  }
-  enforce_bucket_policy(call, r.op->name);
-  const bool pooled = r.op->runs == Runs::kOnPool ||
-                      (r.op->runs == Runs::kPoolIfLarge && call.body.size() >= kLargeBodyBytes);
-  if (!pooled) {
-    std::vector<std::pair<std::string, std::string>> cors;
+  // Whatever is answered to a cross-origin request a CORS rule admits carries its headers, errors
+  // included, so the page can read them.
+  auto with_cors = [this](Call& call, Handler handler) {
     try {
-      Response response = (this->*(r.op->handle))(call);
+      Response response = (this->*handler)(call);
+      std::vector<std::pair<std::string, std::string>> cors;
       add_cors(call, cors);
       for (auto& [name, value] : cors) {
         response.headers.add(std::move(name), std::move(value));
@@ -377,9 +404,28 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
       add_cors(call, e.headers);
       throw;
     }
+  };
+  try {
+    if (ctx.account_id.empty() && r.op->handle != &S3Service::post_object) {
+      authenticate_sigv2(call);  // let through unsigned by accepts_anonymous()
+    }
+    if (auto owner = ctx.head.headers.get("x-amz-expected-bucket-owner"); owner && !call.bucket.empty()) {
+      if (auto b = bucket(call.bucket); b && b->account != *owner) {
+        throw errors::access_denied();
+      }
+    }
+    enforce_bucket_policy(call, r.op->name);
+  } catch (AwsError& e) {
+    add_cors(call, e.headers);
+    throw;
   }
-  return on_pool(ctx, [this, handler = r.op->handle, owned = std::make_shared<Call>(std::move(call))] {
-    return (this->*handler)(*owned);
+  const bool pooled = r.op->runs == Runs::kOnPool ||
+                      (r.op->runs == Runs::kPoolIfLarge && call.body.size() >= kLargeBodyBytes);
+  if (!pooled) {
+    return with_cors(call, r.op->handle);
+  }
+  return on_pool(ctx, [with_cors, handler = r.op->handle, owned = std::make_shared<Call>(std::move(call))] {
+    return with_cors(*owned, handler);
   });
 }
 
@@ -546,6 +592,17 @@ void S3Service::enforce_bucket_policy(const Call& c, std::string_view operation)
       (operation == "GetBucketPolicy" || operation == "PutBucketPolicy" || operation == "DeleteBucketPolicy")) {
     return;  // as for AWS's root user: a policy that denies everything can still be replaced
   }
+  // DeleteObjects is judged key by key (s3:DeleteObject on each), in its handler.
+  if (operation != "DeleteObjects" && policy_denies(c, *b, iam_action_of(operation), c.key)) {
+    throw errors::access_denied();
+  }
+}
+
+bool S3Service::policy_denies(const Call& c, const BucketRecord& b, std::string_view action,
+                              std::string_view key) const {
+  if (b.policy.empty()) {
+    return false;
+  }
   // The condition keys S3 puts in its request context that fogbank knows.
   protocol::PolicyContext context;
   const auto& h = c.ctx.head.headers;
@@ -571,12 +628,10 @@ void S3Service::enforce_bucket_policy(const Call& c, std::string_view operation)
   if (!c.ctx.head.remote_address.empty()) {
     context["aws:SourceIp"] = {c.ctx.head.remote_address};
   }
-  const std::string resource = "arn:aws:s3:::" + c.bucket + (c.key.empty() ? "" : "/" + c.key);
+  const std::string resource = "arn:aws:s3:::" + b.name + (key.empty() ? "" : "/" + std::string(key));
   const protocol::PolicyCaller caller{c.ctx.account_id, c.ctx.caller.arn};
-  if (protocol::evaluate_resource_policy(b->policy, resource, caller, iam_action_of(operation), context) ==
-      protocol::PolicyDecision::kDeny) {
-    throw errors::access_denied();
-  }
+  return protocol::evaluate_resource_policy(b.policy, resource, caller, action, context) ==
+         protocol::PolicyDecision::kDeny;
 }
 
 BucketRecord S3Service::require_bucket(const Call& c) {
@@ -791,8 +846,8 @@ S3Service::CopySource S3Service::copy_source(const Call& c) {
   if (!b) {
     throw errors::no_such_bucket(bucket);
   }
-  if (b->account != c.ctx.account_id) {
-    throw errors::access_denied();
+  if (b->account != c.ctx.account_id || policy_denies(c, *b, "s3:GetObject", key)) {
+    throw errors::access_denied();  // reading the source is a GetObject of it
   }
   auto o = load_object(bucket, key);
   if (!o) {

@@ -51,6 +51,8 @@ struct BucketRecord {
   std::string encryption;
   /// PutBucketLogging's LoggingEnabled value (JSON text); empty: logging off.
   std::string logging;
+  /// PutBucketLifecycleConfiguration's value (JSON text); empty: no rules.
+  std::string lifecycle;
 };
 
 /// A run of object bytes stored as one blob: the whole object of a single PUT, or one part of a

@@ -63,9 +63,39 @@ TEST(ResourcePolicyConditions, OperatorsAndBlocksAllMustHold) {
   elsewhere["s3:prefix"] = {"private/x"};
   EXPECT_EQ(evaluate_resource_policy(policy, "r", kOwner, "s3:ListBucket", elsewhere), PolicyDecision::kNone);
   const std::string unknown = R"({"Statement":{"Effect":"Deny","Principal":"*","Action":"*",
-    "Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}})";
-  EXPECT_EQ(evaluate_resource_policy(unknown, "r", kOwner, "a:b", {{"aws:SourceIp", {"10.1.2.3"}}}),
+    "Condition":{"ForAnyValue:StringEquals":{"k":"v"}}}})";
+  EXPECT_EQ(evaluate_resource_policy(unknown, "r", kOwner, "a:b", {{"k", {"v"}}}), PolicyDecision::kNone);
+}
+
+TEST(ResourcePolicyConditions, NegatedOperatorsHoldForMissingKeys) {
+  // IAM: "If the policy condition requires that the key is not matched ... and the key is not
+  // present, the condition is true."
+  const std::string referer = R"({"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:GetObject",
+    "Condition":{"StringNotLike":{"aws:Referer":["https://app.example/*"]}}}})";
+  EXPECT_EQ(evaluate_resource_policy(referer, "r", kOwner, "s3:GetObject", {}), PolicyDecision::kDeny);
+  EXPECT_EQ(evaluate_resource_policy(referer, "r", kOwner, "s3:GetObject",
+                                     {{"aws:Referer", {"https://app.example/page"}}}),
             PolicyDecision::kNone);
+}
+
+TEST(ResourcePolicyConditions, IpAddressesPrincipalKeysAndArnEqualsWildcards) {
+  const std::string office = R"({"Statement":{"Effect":"Deny","Principal":"*","Action":"*",
+    "Condition":{"NotIpAddress":{"aws:SourceIp":["10.0.0.0/8","2001:db8::/32"]}}}})";
+  EXPECT_EQ(evaluate_resource_policy(office, "r", kOwner, "a:b", {{"aws:SourceIp", {"10.1.2.3"}}}),
+            PolicyDecision::kNone);
+  EXPECT_EQ(evaluate_resource_policy(office, "r", kOwner, "a:b", {{"aws:SourceIp", {"2001:db8:1::5"}}}),
+            PolicyDecision::kNone);
+  EXPECT_EQ(evaluate_resource_policy(office, "r", kOwner, "a:b", {{"aws:SourceIp", {"192.168.1.1"}}}),
+            PolicyDecision::kDeny);
+  // The caller's account is a key of every request: IfExists cannot be passed by leaving it out.
+  const std::string only = R"({"Statement":{"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage",
+    "Condition":{"StringEqualsIfExists":{"aws:PrincipalAccount":"111111111111"}}}})";
+  EXPECT_EQ(evaluate_resource_policy(only, "q", kOwner, "sqs:SendMessage", {}), PolicyDecision::kNone);
+  EXPECT_EQ(evaluate_resource_policy(only, "q", {"111111111111", ""}, "sqs:SendMessage", {}), PolicyDecision::kAllow);
+  const std::string arn = R"({"Statement":{"Effect":"Allow","Principal":"*","Action":"*",
+    "Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:sns:*:000000000000:t"}}}})";
+  EXPECT_EQ(evaluate_resource_policy(arn, "q", kOwner, "a:b", {{"aws:SourceArn", {"arn:aws:sns:eu-west-1:000000000000:t"}}}),
+            PolicyDecision::kAllow);
 }
 
 TEST(ResourcePolicyConditions, MalformedPiecesSayNothing) {

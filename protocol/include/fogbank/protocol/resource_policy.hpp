@@ -37,10 +37,11 @@ enum class PolicyDecision {
 /// Evaluated: Effect, Principal ("*", {"AWS": "*" | account id | arn:aws:iam::<id>:root | the
 /// caller's ARN, or a list of them}), Action (wildcards, case-insensitive as IAM's action names
 /// are), Resource (ARN wildcards; absent means the resource) and Condition with IAM's rules: every
-/// operator block and key must hold; String*, Arn*, Numeric*, Bool and Null operators, with the
-/// IfExists suffix; a key absent from `context` makes its condition false (Null and IfExists
-/// excepted), so a statement conditioned on something this request does not carry neither grants
-/// nor denies. Unknown operators and ForAnyValue/ForAllValues make a condition false. A statement
+/// operator block and key must hold; String*, Arn*, Numeric*, Bool, IpAddress/NotIpAddress and
+/// Null operators, with the IfExists suffix; a key absent from `context` fails a matching operator
+/// and satisfies a negated one (StringNotEquals, ...), as IAM documents. aws:PrincipalAccount and
+/// aws:PrincipalArn come from `caller` when `context` lacks them. Unknown operators and
+/// ForAnyValue/ForAllValues make a condition false. A statement
 /// with NotPrincipal, NotAction or NotResource is skipped. A policy that is not JSON (or nests
 /// deeper than client JSON may) says nothing.
 [[nodiscard]] PolicyDecision evaluate_resource_policy(std::string_view policy, std::string_view resource_arn,
