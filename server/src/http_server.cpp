@@ -418,7 +418,10 @@ struct HttpServer::Impl {
         response = too_large(ex);
         close = true;
       } else {
-        if (expect_continue && has_body) {
+        // Also for an empty body: botocore, when the final answer comes instead of the 100 it waits
+        // for, leaves its connection unusable and its next request waits out its read timeout.
+        // S3 sends the 100 either way.
+        if (expect_continue && req.version() >= 11) {
           http::response<http::empty_body> cont{http::status::continue_, req.version()};
           lowest.expires_after(options.read_timeout);
           auto [wec, wn] = co_await http::async_write(stream, cont, use_nothrow);

@@ -132,6 +132,23 @@ class ServerTest(fh.FogbankTestCase):
             self.assertEqual(r.status, 200, r)
             self.assertEqual(fh.xml_find(r.body, "Arn"), ROOT_ARN)
 
+    def test_expect_100_continue_with_an_empty_body(self):
+        # botocore sends an empty PutObject with Expect: 100-continue and waits for the 100; a final
+        # answer in its place left its connection unusable (the next request stalled 15 s).
+        s3 = self.server.client("s3")
+        s3.create_bucket(Bucket="expect-empty")
+        s3.put_object(Bucket="expect-empty", Key="empty", Body=b"")
+        hdrs = fh.sigv4_headers("PUT", self.host(), "/expect-empty/k", None, {"Expect": "100-continue"}, b"",
+                                service="s3", include_content_sha=True)
+        hdrs["Content-Length"] = "0"
+        with self.server.connect() as s:
+            s.sendall(fh.build_request("PUT", "/expect-empty/k", hdrs))
+            reader = fh.RawReader(s)
+            self.assertEqual(reader.read_response("PUT").status, 100)
+            r = reader.read_response("PUT")
+            self.assertEqual(r.status, 200, r)
+        self.assertEqual(s3.get_object(Bucket="expect-empty", Key="k")["Body"].read(), b"")
+
     def test_expect_100_continue_rejected_body_too_large(self):
         # The body is refused from its announced length: 413 straight away, no 100 Continue.
         hdrs = {"Host": self.host(), "Content-Type": fh.FORM, "Expect": "100-continue",

@@ -167,6 +167,15 @@ std::optional<std::string> virtual_host_bucket(const protocol::RequestHead& head
 /// Whether the request carries a SigV2 query-string signature (AWSAccessKeyId, Signature, Expires).
 bool is_sigv2_presigned(const protocol::RequestHead& head);
 
+/// A request to a bucket's website endpoint (s3_website.cpp).
+struct WebsiteTarget {
+  std::string bucket;
+  std::string key;   ///< decoded, without the leading '/'
+  std::string base;  ///< the path the bucket's site starts at: "/" or "/_website/<bucket>/"
+};
+/// The website endpoint a request addresses, if any.
+std::optional<WebsiteTarget> website_target(const protocol::RequestHead& head);
+
 class S3Service;
 using Handler = Response (S3Service::*)(Call&);
 using StreamHandler = std::unique_ptr<protocol::BodySink> (S3Service::*)(std::shared_ptr<Call>);
@@ -204,6 +213,11 @@ class S3Service final : public protocol::Service {
   Response get_bucket_acl(Call& c);
   Response get_bucket_policy(Call& c);
   Response get_bucket_encryption(Call& c);
+  Response put_bucket_website(Call& c);
+  Response get_bucket_website(Call& c);
+  Response delete_bucket_website(Call& c);
+  /// An anonymous GET or HEAD at a bucket's website endpoint.
+  Response serve_website(RequestContext& ctx, const WebsiteTarget& target);
   Response put_bucket_lifecycle(Call& c);
   Response get_bucket_lifecycle(Call& c);
   Response delete_bucket_lifecycle(Call& c);

@@ -63,6 +63,9 @@ const Operation kOperations[] = {
     {"PutBucketCors", "PUT", kBkt, "cors", "", &S::put_bucket_cors},
     {"PutBucketPolicy", "PUT", kBkt, "policy", "", &S::put_bucket_policy},
     {"PutBucketLifecycleConfiguration", "PUT", kBkt, "lifecycle", "", &S::put_bucket_lifecycle},
+    {"PutBucketWebsite", "PUT", kBkt, "website", "", &S::put_bucket_website},
+    {"GetBucketWebsite", "GET", kBkt, "website", "", &S::get_bucket_website},
+    {"DeleteBucketWebsite", "DELETE", kBkt, "website", "", &S::delete_bucket_website},
     {"GetBucketLifecycleConfiguration", "GET", kBkt, "lifecycle", "", &S::get_bucket_lifecycle},
     {"DeleteBucketLifecycle", "DELETE", kBkt, "lifecycle", "", &S::delete_bucket_lifecycle},
     {"DeleteBucketPolicy", "DELETE", kBkt, "policy", "", &S::delete_bucket_policy},
@@ -350,6 +353,11 @@ bool S3Service::streams_body(const protocol::RequestHead& head) const { return r
 
 protocol::Resolution S3Service::resolve(const protocol::RequestHead& head, const protocol::QueryParams*) const {
   protocol::Resolution resolution;
+  if (website_target(head)) {
+    resolution.operation = "WebsiteRequest";
+    resolution.iam_action = "s3:GetObject";
+    return resolution;  // anonymous and bodiless: handle() serves it
+  }
   try {
     auto r = resolve_request(head);
     resolution.operation = std::string(r.op->name);
@@ -364,8 +372,8 @@ protocol::Resolution S3Service::resolve(const protocol::RequestHead& head, const
 bool S3Service::accepts_anonymous(const protocol::RequestHead& head) const {
   // SigV2 presigned URLs and browser form uploads (a policy signature in the body) are signed in
   // ways the SigV4 verifier does not know; the handlers check them.
-  if (is_sigv2_presigned(head) || head.method == "OPTIONS") {
-    return true;  // OPTIONS: a browser's CORS preflight carries no credentials
+  if (is_sigv2_presigned(head) || head.method == "OPTIONS" || website_target(head)) {
+    return true;  // OPTIONS: a browser's CORS preflight carries no credentials; websites are public
   }
   if (head.method != "POST") {
     return false;
@@ -375,6 +383,9 @@ bool S3Service::accepts_anonymous(const protocol::RequestHead& head) const {
 }
 
 Response S3Service::handle(RequestContext& ctx, std::string body) {
+  if (auto site = website_target(ctx.head)) {
+    return serve_website(ctx, *site);
+  }
   auto r = resolve_request(ctx.head);
   ctx.operation = std::string(r.op->name);
   if (r.op->handle == nullptr) {

@@ -205,7 +205,8 @@ std::string encode(const BucketRecord& r) {
     j["cors"] = cors_to_stored(*r.cors);
   }
   for (const auto& [name, text] : {std::pair{"policy", &r.policy}, std::pair{"encryption", &r.encryption},
-                                   std::pair{"logging", &r.logging}, std::pair{"lifecycle", &r.lifecycle}}) {
+                                   std::pair{"logging", &r.logging}, std::pair{"lifecycle", &r.lifecycle},
+                                   std::pair{"website", &r.website}}) {
     if (!text->empty()) {
       j[name] = *text;
     }
@@ -252,6 +253,7 @@ bool decode(std::string_view data, BucketRecord& r) {
     r.encryption = j.value("encryption", std::string());
     r.logging = j.value("logging", std::string());
     r.lifecycle = j.value("lifecycle", std::string());
+    r.website = j.value("website", std::string());
     r.cors.reset();
     if (auto c = j.find("cors"); c != j.end()) {
       auto config = cors_from_stored(*c);

@@ -53,6 +53,8 @@ struct BucketRecord {
   std::string logging;
   /// PutBucketLifecycleConfiguration's value (JSON text); empty: no rules.
   std::string lifecycle;
+  /// PutBucketWebsite's WebsiteConfiguration value (JSON text); empty: no website.
+  std::string website;
 };
 
 /// A run of object bytes stored as one blob: the whole object of a single PUT, or one part of a
