@@ -256,6 +256,15 @@ put("resource_policy", "kinesis", "\x00" + _SEP.join([
     '"arn:aws:iam::111111111111:role/reader"},"Action":"kinesis:Get*","NotResource":"x"}}',
     "arn:aws:kinesis:us-east-1:000000000000:stream/s", "111111111111",
     "arn:aws:sts::111111111111:assumed-role/reader/session", "kinesis:GetRecords"]))
+put("resource_policy", "conditions", "\x00" + _SEP.join([
+    '{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::enc/*",'
+    '"Condition":{"StringNotEquals":{"s3:x-amz-server-side-encryption":"AES256"},"Null":{"s3:x-amz-acl":"true"}}},'
+    '{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:*","Condition":{"NumericLessThanEqualsIfExists":'
+    '{"s3:max-keys":"10"},"Bool":{"aws:SecureTransport":"true"},"ArnLike":{"aws:SourceArn":["arn:aws:sns:*"]},'
+    '"StringLike":{"s3:prefix":["home/*"]},"ForAnyValue:StringEquals":{"k":"v"}}}]}',
+    "arn:aws:s3:::enc/app.apk", "000000000000", "arn:aws:iam::000000000000:root", "s3:PutObject",
+    "s3:x-amz-server-side-encryption=aws:kms\naws:SecureTransport=true\ns3:max-keys=5\n"
+    "aws:SourceArn=arn:aws:sns:us-east-1:000000000000:t\ns3:prefix=home/x"]))
 
 # --- sns_filter_policy: flags (bit 0 body scope), policy, attribute lines, body ----------------------
 put("sns_filter_policy", "attributes", "\x00" + _SEP.join([
