@@ -244,14 +244,18 @@ Response S3Service::get_bucket_location(Call& c) {
   return xml_response(xml.finish());
 }
 
+Response S3Service::update_bucket(const Call& c, int status, const std::function<void(BucketRecord&)>& change) {
+  std::lock_guard lock(bucket_config_mu_);
+  auto b = require_bucket(c);
+  change(b);
+  put_bucket_record(b);
+  return Response(status, "");
+}
+
 Response S3Service::put_bucket_tagging(Call& c) {
   require_bucket(c);
   auto tags = parse_tagging_xml(c.body, 50);
-  std::lock_guard lock(bucket_config_mu_);
-  auto b = require_bucket(c);
-  b.tags = std::move(tags);
-  put_bucket_record(b);
-  return Response(204, "");
+  return update_bucket(c, 204, [&](BucketRecord& b) { b.tags = std::move(tags); });
 }
 
 Response S3Service::get_bucket_tagging(Call& c) {
@@ -263,11 +267,7 @@ Response S3Service::get_bucket_tagging(Call& c) {
 }
 
 Response S3Service::delete_bucket_tagging(Call& c) {
-  std::lock_guard lock(bucket_config_mu_);
-  auto b = require_bucket(c);
-  b.tags.reset();
-  put_bucket_record(b);
-  return Response(204, "");
+  return update_bucket(c, 204, [&](BucketRecord& b) { b.tags.reset(); });
 }
 
 Response S3Service::get_bucket_versioning(Call& c) {
@@ -366,11 +366,7 @@ void check_bucket_policy(std::string_view text, std::string_view bucket) {
 Response S3Service::put_bucket_policy(Call& c) {
   require_bucket(c);
   check_bucket_policy(c.body, c.bucket);
-  std::lock_guard lock(bucket_config_mu_);
-  auto b = require_bucket(c);
-  b.policy = c.body;
-  put_bucket_record(b);
-  return Response(204, "");
+  return update_bucket(c, 204, [&](BucketRecord& b) { b.policy = c.body; });
 }
 
 Response S3Service::get_bucket_policy(Call& c) {
@@ -382,11 +378,7 @@ Response S3Service::get_bucket_policy(Call& c) {
 }
 
 Response S3Service::delete_bucket_policy(Call& c) {
-  std::lock_guard lock(bucket_config_mu_);
-  auto b = require_bucket(c);
-  b.policy.clear();
-  put_bucket_record(b);
-  return Response(204, "");
+  return update_bucket(c, 204, [&](BucketRecord& b) { b.policy.clear(); });
 }
 
 Response S3Service::get_bucket_encryption(Call& c) {
@@ -416,19 +408,11 @@ Response S3Service::put_bucket_encryption(Call& c) {
                                      "or aws:kms:dsse");
     }
   }
-  std::lock_guard lock(bucket_config_mu_);
-  auto b = require_bucket(c);
-  b.encryption = config.dump();
-  put_bucket_record(b);
-  return Response(200, "");
+  return update_bucket(c, 200, [&](BucketRecord& b) { b.encryption = config.dump(); });
 }
 
 Response S3Service::delete_bucket_encryption(Call& c) {
-  std::lock_guard lock(bucket_config_mu_);
-  auto b = require_bucket(c);
-  b.encryption.clear();
-  put_bucket_record(b);
-  return Response(204, "");
+  return update_bucket(c, 204, [&](BucketRecord& b) { b.encryption.clear(); });
 }
 
 Response S3Service::put_bucket_logging(Call& c) {
@@ -452,11 +436,7 @@ Response S3Service::put_bucket_logging(Call& c) {
     }
     logging = enabled->dump();
   }
-  std::lock_guard lock(bucket_config_mu_);
-  auto b = require_bucket(c);
-  b.logging = std::move(logging);
-  put_bucket_record(b);
-  return Response(200, "");
+  return update_bucket(c, 200, [&](BucketRecord& b) { b.logging = std::move(logging); });
 }
 
 Response S3Service::get_bucket_logging(Call& c) {
@@ -471,11 +451,7 @@ Response S3Service::get_bucket_logging(Call& c) {
 Response S3Service::put_bucket_cors(Call& c) {
   require_bucket(c);
   auto config = std::make_shared<const CorsConfig>(cors_from_request(decode_body_xml("PutBucketCors", c.body)));
-  std::lock_guard lock(bucket_config_mu_);
-  auto b = require_bucket(c);
-  b.cors = std::move(config);
-  put_bucket_record(b);
-  return Response(200, "");
+  return update_bucket(c, 200, [&](BucketRecord& b) { b.cors = std::move(config); });
 }
 
 Response S3Service::get_bucket_cors(Call& c) {
@@ -488,11 +464,7 @@ Response S3Service::get_bucket_cors(Call& c) {
 }
 
 Response S3Service::delete_bucket_cors(Call& c) {
-  std::lock_guard lock(bucket_config_mu_);
-  auto b = require_bucket(c);
-  b.cors.reset();
-  put_bucket_record(b);
-  return Response(204, "");
+  return update_bucket(c, 204, [&](BucketRecord& b) { b.cors.reset(); });
 }
 
 Response S3Service::preflight(Call& c) {

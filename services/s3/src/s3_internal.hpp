@@ -235,6 +235,11 @@ class S3Service final : public protocol::Service {
   /// AccessDenied when the bucket's policy explicitly denies this request (owner's requests
   /// included, as on AWS); evaluated with the request's condition keys.
   void enforce_bucket_policy(const Call& c, std::string_view operation) const;
+  /// The read-modify-write of a bucket configuration: `change` is applied to the caller's bucket
+  /// record under the configuration lock and the record saved; answers `status` with no body.
+  Response update_bucket(const Call& c, int status, const std::function<void(BucketRecord&)>& change);
+  /// Deletes an incomplete multipart upload and its parts (AbortMultipartUpload, lifecycle).
+  void discard_upload(std::string_view bucket, std::string_view key, std::string_view upload_id);
   /// Whether `b`'s policy explicitly denies `action` ("s3:GetObject") on `key` (empty: the bucket)
   /// to this request's caller, with its condition keys.
   [[nodiscard]] bool policy_denies(const Call& c, const BucketRecord& b, std::string_view action,

@@ -41,11 +41,7 @@ Response S3Service::get_bucket_lifecycle(Call& c) {
 }
 
 Response S3Service::delete_bucket_lifecycle(Call& c) {
-  std::lock_guard lock(bucket_config_mu_);
-  auto b = require_bucket(c);
-  b.lifecycle.clear();
-  put_bucket_record(b);
-  return Response(204, "");
+  return update_bucket(c, 204, [&](BucketRecord& b) { b.lifecycle.clear(); });
 }
 
 std::optional<Response> S3Service::admin(const protocol::RequestHead& head, std::string_view /*body*/) {
@@ -133,21 +129,7 @@ std::size_t S3Service::sweep_lifecycle() {
             lifecycle_due_ms(u.initiated_ms, *rule.abort_incomplete_days) > now) {
           continue;
         }
-        storage::Batch batch;
-        std::vector<std::string> retired;
-        for (auto part = store_.scan_prefix(Space::kS3Meta, part_prefix(u.upload_id)); part.valid(); part.next()) {
-          PartRecord p;
-          if (decode(part.value(), p)) {
-            blobs_.retire(batch, p.blob);
-            retired.push_back(p.blob);
-          }
-          batch.del(Space::kS3Meta, part.key());
-        }
-        batch.del(Space::kS3Meta, cur.key());
-        if (auto st = store_.write(batch); !st) {
-          throw protocol::errors::internal_failure(st.message());
-        }
-        blobs_.collect(retired);
+        discard_upload(bucket, u.key, u.upload_id);
         ++changed;
       }
     }

@@ -365,9 +365,14 @@ Response S3Service::complete_multipart_upload(Call& c) {
 
 Response S3Service::abort_multipart_upload(Call& c) {
   auto upload = require_upload(c);
+  discard_upload(c.bucket, c.key, upload.upload_id);
+  return Response(204, "");
+}
+
+void S3Service::discard_upload(std::string_view bucket, std::string_view key, std::string_view upload_id) {
   storage::Batch batch;
   std::vector<std::string> retired;
-  for (auto cur = store_.scan_prefix(Space::kS3Meta, part_prefix(upload.upload_id)); cur.valid(); cur.next()) {
+  for (auto cur = store_.scan_prefix(Space::kS3Meta, part_prefix(upload_id)); cur.valid(); cur.next()) {
     PartRecord p;
     if (decode(cur.value(), p)) {
       blobs_.retire(batch, p.blob);
@@ -375,12 +380,11 @@ Response S3Service::abort_multipart_upload(Call& c) {
     }
     batch.del(Space::kS3Meta, cur.key());
   }
-  batch.del(Space::kS3Meta, upload_key(c.bucket, c.key, upload.upload_id));
+  batch.del(Space::kS3Meta, upload_key(bucket, key, upload_id));
   if (auto st = store_.write(batch); !st) {
     throw protocol::errors::internal_failure(st.message());
   }
   blobs_.collect(retired);
-  return Response(204, "");
 }
 
 }  // namespace fogbank::s3

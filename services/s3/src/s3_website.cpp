@@ -138,11 +138,7 @@ Response S3Service::put_bucket_website(Call& c) {
       }
     }
   }
-  std::lock_guard lock(bucket_config_mu_);
-  auto b = require_bucket(c);
-  b.website = config.dump();
-  put_bucket_record(b);
-  return Response(200, "");
+  return update_bucket(c, 200, [&](BucketRecord& b) { b.website = config.dump(); });
 }
 
 Response S3Service::get_bucket_website(Call& c) {
@@ -155,11 +151,7 @@ Response S3Service::get_bucket_website(Call& c) {
 }
 
 Response S3Service::delete_bucket_website(Call& c) {
-  std::lock_guard lock(bucket_config_mu_);
-  auto b = require_bucket(c);
-  b.website.clear();
-  put_bucket_record(b);
-  return Response(204, "");
+  return update_bucket(c, 204, [&](BucketRecord& b) { b.website.clear(); });
 }
 
 Response S3Service::serve_website(RequestContext& ctx, const WebsiteTarget& target) {
