@@ -132,6 +132,50 @@ class S3BucketConfigTest(fh.FogbankTestCase):
         got = self.s3.get_bucket_encryption(Bucket=self.bucket)["ServerSideEncryptionConfiguration"]["Rules"]
         self.assertEqual(got, [default])
 
+    def test_settings_stored_and_returned(self):
+        b = self.bucket
+        # AWS's defaults for a new bucket.
+        self.assertEqual(self.s3.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"],
+                         {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                          "RestrictPublicBuckets": True})
+        self.assertEqual(self.s3.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"],
+                         {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+        self.assertEqual(self.s3.get_bucket_request_payment(Bucket=b)["Payer"], "BucketOwner")
+        self.assertNotIn("Status", self.s3.get_bucket_accelerate_configuration(Bucket=b))
+        self.error(lambda: self.s3.get_bucket_replication(Bucket=b), "ReplicationConfigurationNotFoundError", 404)
+
+        pab = {"BlockPublicAcls": False, "IgnorePublicAcls": True, "BlockPublicPolicy": False,
+               "RestrictPublicBuckets": False}
+        self.s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration=pab)
+        self.assertEqual(self.s3.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"], pab)
+        self.s3.delete_public_access_block(Bucket=b)
+        self.error(lambda: self.s3.get_public_access_block(Bucket=b), "NoSuchPublicAccessBlockConfiguration", 404)
+        self.s3.put_bucket_ownership_controls(Bucket=b, OwnershipControls={"Rules": [
+            {"ObjectOwnership": "ObjectWriter"}]})
+        self.assertEqual(self.s3.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"]["Rules"],
+                         [{"ObjectOwnership": "ObjectWriter"}])
+        self.s3.delete_bucket_ownership_controls(Bucket=b)
+        self.error(lambda: self.s3.get_bucket_ownership_controls(Bucket=b), "OwnershipControlsNotFoundError", 404)
+        self.s3.put_bucket_request_payment(Bucket=b, RequestPaymentConfiguration={"Payer": "Requester"})
+        self.assertEqual(self.s3.get_bucket_request_payment(Bucket=b)["Payer"], "Requester")
+        self.s3.put_bucket_accelerate_configuration(Bucket=b, AccelerateConfiguration={"Status": "Enabled"})
+        self.assertEqual(self.s3.get_bucket_accelerate_configuration(Bucket=b)["Status"], "Enabled")
+        self.error(lambda: self.s3.put_bucket_accelerate_configuration(
+            Bucket=b, AccelerateConfiguration={"Status": "Sometimes"}), "MalformedXML")
+        dotted = "dot.%s" % b[:40]
+        self.s3.create_bucket(Bucket=dotted)
+        self.error(lambda: self.s3.put_bucket_accelerate_configuration(
+            Bucket=dotted, AccelerateConfiguration={"Status": "Enabled"}), "InvalidRequest")
+        message = self.error(lambda: self.s3.put_bucket_replication(Bucket=b, ReplicationConfiguration={
+            "Role": "arn:aws:iam::%s:role/r" % ACCOUNT,
+            "Rules": [{"Status": "Enabled", "Destination": {"Bucket": "arn:aws:s3:::other"}}]}), "InvalidRequest")
+        self.assertEqual(message, "Versioning must be 'Enabled' on the bucket to apply a replication configuration")
+        self.server.stop()
+        self.server.start()
+        self.s3 = self.server.client("s3")
+        self.assertEqual(self.s3.get_bucket_request_payment(Bucket=b)["Payer"], "Requester")
+        self.error(lambda: self.s3.get_public_access_block(Bucket=b), "NoSuchPublicAccessBlockConfiguration", 404)
+
     def test_logging_configuration(self):
         logs = fh.unique_bucket("logs")
         self.s3.create_bucket(Bucket=logs)

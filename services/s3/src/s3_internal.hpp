@@ -176,6 +176,8 @@ struct WebsiteTarget {
 /// The website endpoint a request addresses, if any.
 std::optional<WebsiteTarget> website_target(const protocol::RequestHead& head);
 
+struct Setting;  // s3_bucket_settings.cpp
+
 class S3Service;
 using Handler = Response (S3Service::*)(Call&);
 using StreamHandler = std::unique_ptr<protocol::BodySink> (S3Service::*)(std::shared_ptr<Call>);
@@ -213,6 +215,22 @@ class S3Service final : public protocol::Service {
   Response get_bucket_acl(Call& c);
   Response get_bucket_policy(Call& c);
   Response get_bucket_encryption(Call& c);
+  Response put_public_access_block(Call& c);
+  Response get_public_access_block(Call& c);
+  Response delete_public_access_block(Call& c);
+  Response put_ownership_controls(Call& c);
+  Response get_ownership_controls(Call& c);
+  Response delete_ownership_controls(Call& c);
+  Response put_request_payment(Call& c);
+  Response get_request_payment(Call& c);
+  Response put_accelerate(Call& c);
+  Response get_accelerate(Call& c);
+  Response put_replication(Call& c);
+  Response get_replication(Call& c);
+  Response delete_replication(Call& c);
+  Response put_setting(Call& c, const Setting& s);
+  Response get_setting(Call& c, const Setting& s);
+  Response delete_setting(Call& c, const Setting& s);
   Response put_bucket_website(Call& c);
   Response get_bucket_website(Call& c);
   Response delete_bucket_website(Call& c);

@@ -204,6 +204,9 @@ std::string encode(const BucketRecord& r) {
   if (r.cors) {
     j["cors"] = cors_to_stored(*r.cors);
   }
+  if (!r.settings.empty()) {
+    j["settings"] = r.settings;
+  }
   for (const auto& [name, text] : {std::pair{"policy", &r.policy}, std::pair{"encryption", &r.encryption},
                                    std::pair{"logging", &r.logging}, std::pair{"lifecycle", &r.lifecycle},
                                    std::pair{"website", &r.website}}) {
@@ -254,6 +257,10 @@ bool decode(std::string_view data, BucketRecord& r) {
     r.logging = j.value("logging", std::string());
     r.lifecycle = j.value("lifecycle", std::string());
     r.website = j.value("website", std::string());
+    r.settings.clear();
+    if (auto s = j.find("settings"); s != j.end() && s->is_object()) {
+      r.settings = s->get<std::map<std::string, std::string>>();
+    }
     r.cors.reset();
     if (auto c = j.find("cors"); c != j.end()) {
       auto config = cors_from_stored(*c);

@@ -55,6 +55,9 @@ struct BucketRecord {
   std::string lifecycle;
   /// PutBucketWebsite's WebsiteConfiguration value (JSON text); empty: no website.
   std::string website;
+  /// Settings stored and returned as put (s3_bucket_settings.cpp), by subresource; "" once
+  /// deleted (a missing entry means S3's default).
+  std::map<std::string, std::string> settings;
 };
 
 /// A run of object bytes stored as one blob: the whole object of a single PUT, or one part of a

@@ -1,0 +1,114 @@
+// Bucket settings that S3 stores and returns without fogbank acting on them yet: public access
+// block, object ownership, request payment, transfer acceleration, replication. One table row
+// each: the subresource, the model operations whose shapes carry the document, what a bucket has
+// before anything is put (AWS's defaults since 2023), and the error once there is none.
+
+#include "s3_internal.hpp"
+
+namespace fogbank::s3 {
+
+using nlohmann::json;
+
+struct Setting {
+  std::string_view subresource;
+  std::string_view put_op;
+  std::string_view get_op;
+  std::string_view root;  ///< the Get output's root element when its output has no payload member
+  const char* default_value;  ///< JSON a new bucket answers with; null: the error below
+  std::string_view missing_code;
+  std::string_view missing_message;
+  void (*check)(const Call& c, const json& doc);
+};
+
+namespace {
+
+void one_of(const json& doc, const char* member, std::initializer_list<std::string_view> allowed) {
+  const auto v = doc.value(member, std::string());
+  if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+    throw errors::malformed_xml();
+  }
+}
+
+const Setting kPublicAccessBlock{
+    "publicAccessBlock", "PutPublicAccessBlock", "GetPublicAccessBlock", "",
+    R"({"BlockPublicAcls":true,"IgnorePublicAcls":true,"BlockPublicPolicy":true,"RestrictPublicBuckets":true})",
+    "NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found",
+    [](const Call&, const json&) {}};
+
+const Setting kOwnershipControls{
+    "ownershipControls", "PutBucketOwnershipControls", "GetBucketOwnershipControls", "",
+    R"({"Rules":[{"ObjectOwnership":"BucketOwnerEnforced"}]})", "OwnershipControlsNotFoundError",
+    "The bucket ownership controls were not found", [](const Call&, const json& doc) {
+      auto rules = doc.find("Rules");
+      if (rules == doc.end() || !rules->is_array() || rules->size() != 1) {
+        throw errors::malformed_xml();
+      }
+      one_of((*rules)[0], "ObjectOwnership", {"BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"});
+    }};
+
+const Setting kRequestPayment{
+    "requestPayment", "PutBucketRequestPayment", "GetBucketRequestPayment", "RequestPaymentConfiguration",
+    R"({"Payer":"BucketOwner"})", "", "",
+    [](const Call&, const json& doc) { one_of(doc, "Payer", {"Requester", "BucketOwner"}); }};
+
+const Setting kAccelerate{
+    "accelerate", "PutBucketAccelerateConfiguration", "GetBucketAccelerateConfiguration", "AccelerateConfiguration",
+    "{}", "", "", [](const Call& c, const json& doc) {
+      one_of(doc, "Status", {"Enabled", "Suspended"});
+      if (c.bucket.find('.') != std::string::npos) {
+        throw AwsError("InvalidRequest", 400,
+                       "S3 Transfer Acceleration is not supported for buckets with periods (.) in their names");
+      }
+    }};
+
+const Setting kReplication{
+    "replication", "PutBucketReplication", "GetBucketReplication", "", nullptr,
+    "ReplicationConfigurationNotFoundError", "The replication configuration was not found",
+    [](const Call&, const json&) {
+      // Replication needs versioning on the bucket, which fogbank does not have yet.
+      throw AwsError("InvalidRequest", 400, "Versioning must be 'Enabled' on the bucket to apply a replication "
+                                            "configuration");
+    }};
+
+}  // namespace
+
+Response S3Service::put_setting(Call& c, const Setting& s) {
+  require_bucket(c);
+  auto doc = decode_body_xml(s.put_op, c.body);
+  s.check(c, doc);
+  return update_bucket(c, 200, [&](BucketRecord& b) { b.settings[std::string(s.subresource)] = doc.dump(); });
+}
+
+Response S3Service::get_setting(Call& c, const Setting& s) {
+  auto b = require_bucket(c);
+  std::string text;
+  if (auto it = b.settings.find(std::string(s.subresource)); it != b.settings.end()) {
+    text = it->second;  // "" once deleted
+  } else if (s.default_value != nullptr) {
+    text = s.default_value;
+  }
+  if (text.empty()) {
+    throw AwsError(std::string(s.missing_code), 404, std::string(s.missing_message)).with_field("BucketName", c.bucket);
+  }
+  return xml_response(encode_output_xml(s.get_op, json::parse(text), s.root));
+}
+
+Response S3Service::delete_setting(Call& c, const Setting& s) {
+  return update_bucket(c, 204, [&](BucketRecord& b) { b.settings[std::string(s.subresource)] = ""; });
+}
+
+Response S3Service::put_public_access_block(Call& c) { return put_setting(c, kPublicAccessBlock); }
+Response S3Service::get_public_access_block(Call& c) { return get_setting(c, kPublicAccessBlock); }
+Response S3Service::delete_public_access_block(Call& c) { return delete_setting(c, kPublicAccessBlock); }
+Response S3Service::put_ownership_controls(Call& c) { return put_setting(c, kOwnershipControls); }
+Response S3Service::get_ownership_controls(Call& c) { return get_setting(c, kOwnershipControls); }
+Response S3Service::delete_ownership_controls(Call& c) { return delete_setting(c, kOwnershipControls); }
+Response S3Service::put_request_payment(Call& c) { return put_setting(c, kRequestPayment); }
+Response S3Service::get_request_payment(Call& c) { return get_setting(c, kRequestPayment); }
+Response S3Service::put_accelerate(Call& c) { return put_setting(c, kAccelerate); }
+Response S3Service::get_accelerate(Call& c) { return get_setting(c, kAccelerate); }
+Response S3Service::put_replication(Call& c) { return put_setting(c, kReplication); }
+Response S3Service::get_replication(Call& c) { return get_setting(c, kReplication); }
+Response S3Service::delete_replication(Call& c) { return delete_setting(c, kReplication); }
+
+}  // namespace fogbank::s3
