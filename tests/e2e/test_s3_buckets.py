@@ -410,6 +410,22 @@ class S3BucketSettingsTest(fh.FogbankTestCase):
                                            VersioningConfiguration={"Status": "Enabled"})
         self.assertClientError(cm, "NotImplemented", 501)
 
+    def test_anonymous_requests_learn_only_whether_a_bucket_exists(self):
+        conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=10)
+        try:
+            for method, path, status, code in (("GET", "/%s/k" % bname("nope"), 404, b"NoSuchBucket"),
+                                               ("PUT", "/%s/k" % bname("nope"), 404, b"NoSuchBucket"),
+                                               ("GET", "/%s/k" % self.bucket, 403, b"AccessDenied"),
+                                               ("PUT", "/%s" % bname("new"), 403, b"AccessDenied")):
+                conn.request(method, path, body=b"" if method == "PUT" else None)
+                resp = conn.getresponse()
+                body = resp.read()
+                self.assertEqual(resp.status, status, (method, path, body))
+                self.assertIn(b"<Code>" + code + b"</Code>", body)
+                self.assertEqual(resp.getheader("Content-Type"), "application/xml")
+        finally:
+            conn.close()
+
     def test_settings_of_a_missing_bucket(self):
         with self.assertRaises(ClientError) as cm:
             self.s3c.get_bucket_acl(Bucket=bname("missing"))

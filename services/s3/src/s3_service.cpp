@@ -388,6 +388,15 @@ bool S3Service::accepts_anonymous(const protocol::RequestHead& head) const {
   if (is_sigv2_presigned(head) || head.method == "OPTIONS" || website_target(head)) {
     return true;  // OPTIONS: a browser's CORS preflight carries no credentials; websites are public
   }
+  try {
+    // S3 tells an anonymous caller that a bucket does not exist (404 NoSuchBucket) before it
+    // refuses the request; handle() answers that.
+    if (auto t = parse_target(head); !t.bucket.empty() && !bucket(t.bucket)) {
+      return true;
+    }
+  } catch (const AwsError&) {
+    // An unparsable target is refused as unauthenticated.
+  }
   if (head.method != "POST") {
     return false;
   }
@@ -430,6 +439,10 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
     }
   };
   try {
+    if (ctx.account_id.empty() && !call.bucket.empty() && r.op->handle != &S3Service::create_bucket &&
+        !bucket(call.bucket)) {
+      throw errors::no_such_bucket(call.bucket);
+    }
     if (ctx.account_id.empty() && r.op->handle != &S3Service::post_object) {
       authenticate_sigv2(call);  // let through unsigned by accepts_anonymous()
     }
@@ -484,6 +497,9 @@ std::unique_ptr<protocol::BodySink> S3Service::begin_stream(std::shared_ptr<Requ
   call->query = std::move(r.query);
   call->scheduler = &scheduler_;
   if (ctx->account_id.empty()) {
+    if (!call->bucket.empty() && !bucket(call->bucket)) {
+      throw errors::no_such_bucket(call->bucket);
+    }
     authenticate_sigv2(*call);
   }
   enforce_bucket_policy(*call, r.op->name);
