@@ -401,13 +401,13 @@ class S3BucketSettingsTest(fh.FogbankTestCase):
         self.assertEqual(rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "AES256")
         self.assertIs(rules[0]["BucketKeyEnabled"], False)
 
-    def test_versioning_is_never_enabled(self):
+    def test_a_new_bucket_was_never_versioned(self):
         self.assertNotIn("Status", self.s3c.get_bucket_versioning(Bucket=self.bucket))
 
-    def test_unsupported_settings_answer_not_implemented(self):
+    def test_unsupported_subresources_answer_not_implemented(self):
+        self.s3c.put_object(Bucket=self.bucket, Key="t", Body=b"x")
         with self.assertRaises(ClientError) as cm:
-            self.s3c.put_bucket_versioning(Bucket=self.bucket,
-                                           VersioningConfiguration={"Status": "Enabled"})
+            self.s3c.get_object_torrent(Bucket=self.bucket, Key="t")
         self.assertClientError(cm, "NotImplemented", 501)
 
     def test_anonymous_requests_learn_only_whether_a_bucket_exists(self):

@@ -1,5 +1,6 @@
 // Bucket settings that S3 stores and returns without fogbank acting on them yet: public access
-// block, object ownership, request payment, transfer acceleration, replication. One table row
+// block, object ownership, request payment, transfer acceleration, replication (validated
+// against both buckets' versioning; nothing is copied). One table row
 // each: the subresource, the model operations whose shapes carry the document, what a bucket has
 // before anything is put (AWS's defaults since 2023), and the error once there is none.
 
@@ -17,7 +18,7 @@ struct Setting {
   const char* default_value;  ///< JSON a new bucket answers with; null: the error below
   std::string_view missing_code;
   std::string_view missing_message;
-  void (*check)(const Call& c, const json& doc);
+  void (*check)(const S3Service& s3, const BucketRecord& b, const Call& c, const json& doc);
 };
 
 namespace {
@@ -33,12 +34,12 @@ const Setting kPublicAccessBlock{
     "publicAccessBlock", "PutPublicAccessBlock", "GetPublicAccessBlock", "",
     R"({"BlockPublicAcls":true,"IgnorePublicAcls":true,"BlockPublicPolicy":true,"RestrictPublicBuckets":true})",
     "NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found",
-    [](const Call&, const json&) {}};
+    [](const S3Service&, const BucketRecord&, const Call&, const json&) {}};
 
 const Setting kOwnershipControls{
     "ownershipControls", "PutBucketOwnershipControls", "GetBucketOwnershipControls", "",
     R"({"Rules":[{"ObjectOwnership":"BucketOwnerEnforced"}]})", "OwnershipControlsNotFoundError",
-    "The bucket ownership controls were not found", [](const Call&, const json& doc) {
+    "The bucket ownership controls were not found", [](const S3Service&, const BucketRecord&, const Call&, const json& doc) {
       auto rules = doc.find("Rules");
       if (rules == doc.end() || !rules->is_array() || rules->size() != 1) {
         throw errors::malformed_xml();
@@ -49,11 +50,11 @@ const Setting kOwnershipControls{
 const Setting kRequestPayment{
     "requestPayment", "PutBucketRequestPayment", "GetBucketRequestPayment", "RequestPaymentConfiguration",
     R"({"Payer":"BucketOwner"})", "", "",
-    [](const Call&, const json& doc) { one_of(doc, "Payer", {"Requester", "BucketOwner"}); }};
+    [](const S3Service&, const BucketRecord&, const Call&, const json& doc) { one_of(doc, "Payer", {"Requester", "BucketOwner"}); }};
 
 const Setting kAccelerate{
     "accelerate", "PutBucketAccelerateConfiguration", "GetBucketAccelerateConfiguration", "AccelerateConfiguration",
-    "{}", "", "", [](const Call& c, const json& doc) {
+    "{}", "", "", [](const S3Service&, const BucketRecord&, const Call& c, const json& doc) {
       one_of(doc, "Status", {"Enabled", "Suspended"});
       if (c.bucket.find('.') != std::string::npos) {
         throw AwsError("InvalidRequest", 400,
@@ -64,18 +65,39 @@ const Setting kAccelerate{
 const Setting kReplication{
     "replication", "PutBucketReplication", "GetBucketReplication", "", nullptr,
     "ReplicationConfigurationNotFoundError", "The replication configuration was not found",
-    [](const Call&, const json&) {
-      // Replication needs versioning on the bucket, which fogbank does not have yet.
-      throw AwsError("InvalidRequest", 400, "Versioning must be 'Enabled' on the bucket to apply a replication "
-                                            "configuration");
+    [](const S3Service& s3, const BucketRecord& b, const Call&, const json& doc) {
+      // Replication copies versions: both ends must keep them.
+      if (b.versioning != "Enabled") {
+        throw AwsError("InvalidRequest", 400, "Versioning must be 'Enabled' on the bucket to apply a replication "
+                                              "configuration");
+      }
+      auto rules = doc.find("Rules");
+      if (doc.value("Role", std::string()).empty() || rules == doc.end() || !rules->is_array() || rules->empty()) {
+        throw errors::malformed_xml();
+      }
+      for (const auto& rule : *rules) {
+        auto dest = rule.find("Destination");
+        auto arn = dest == rule.end() ? std::string() : dest->value("Bucket", std::string());
+        constexpr std::string_view kArnPrefix = "arn:aws:s3:::";
+        if (!arn.starts_with(kArnPrefix)) {
+          throw errors::invalid_argument("Invalid bucket ARN.", "Bucket", arn);
+        }
+        auto target = s3.bucket(std::string_view(arn).substr(kArnPrefix.size()));
+        if (!target) {
+          throw errors::invalid_argument("Destination bucket must exist.", "Bucket", arn);
+        }
+        if (target->versioning != "Enabled") {
+          throw errors::invalid_argument("Destination bucket must have versioning enabled.", "Bucket", arn);
+        }
+      }
     }};
 
 }  // namespace
 
 Response S3Service::put_setting(Call& c, const Setting& s) {
-  require_bucket(c);
+  auto b = require_bucket(c);
   auto doc = decode_body_xml(s.put_op, c.body);
-  s.check(c, doc);
+  s.check(*this, b, c, doc);
   return update_bucket(c, 200, [&](BucketRecord& b) { b.settings[std::string(s.subresource)] = doc.dump(); });
 }
 

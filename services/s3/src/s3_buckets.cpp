@@ -184,6 +184,11 @@ Response S3Service::create_bucket(Call& c) {
     b.account = c.ctx.account_id;
     b.region = region;
     b.created_ms = c.now_ms();
+    if (auto lock = c.header("x-amz-bucket-object-lock-enabled"); lock && protocol::iequals(*lock, "true")) {
+      // Object Lock needs versioning, and turns it on for good.
+      b.object_lock = "Enabled";
+      b.versioning = "Enabled";
+    }
     put_bucket_record(b);
   }
   Response r(200, "");
@@ -216,6 +221,9 @@ Response S3Service::delete_bucket(Call& c) {
       batch.del(storage::Space::kS3Meta, p.key());
     }
     batch.del(storage::Space::kS3Meta, u.key());
+  }
+  for (auto x = store_.scan_prefix(storage::Space::kS3Meta, completed_upload_prefix(c.bucket)); x.valid(); x.next()) {
+    batch.del(storage::Space::kS3Meta, x.key());
   }
   batch.del(storage::Space::kS3Meta, bucket_key(c.bucket));
   if (auto st = store_.write(batch); !st) {
@@ -268,12 +276,6 @@ Response S3Service::get_bucket_tagging(Call& c) {
 
 Response S3Service::delete_bucket_tagging(Call& c) {
   return update_bucket(c, 204, [&](BucketRecord& b) { b.tags.reset(); });
-}
-
-Response S3Service::get_bucket_versioning(Call& c) {
-  require_bucket(c);
-  // Never enabled: S3 answers an empty configuration for a bucket that never had versioning.
-  return xml_response(encode_output_xml("GetBucketVersioning", nlohmann::json::object(), "VersioningConfiguration"));
 }
 
 Response S3Service::get_bucket_acl(Call& c) {

@@ -3,6 +3,7 @@
 // Internal to fogbank_svc_s3.
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -111,8 +112,18 @@ void write_owner(protocol::XmlWriter& xml, std::string_view account, std::string
 /// Adds the checksum elements (<ChecksumCRC32>...) of a record or part to a result.
 void write_checksum_elements(protocol::XmlWriter& xml, std::string_view algorithm, std::string_view value);
 
-/// versionId other than "null" → InvalidArgument (buckets are unversioned).
-void check_version_id(const Call& c);
+// ---- versions and Object Lock (s3_versions.cpp)
+/// A new version id (32 characters of AWS's alphabet) that carries `seq`, the version's order.
+std::string make_version_id(std::uint64_t seq);
+/// The order a version id carries; nullopt when it is not one fogbank could have made.
+std::optional<std::uint64_t> version_seq(std::string_view id);
+/// The id a version is shown with: its own, or "null".
+std::string shown_version_id(const ObjectRecord& o);
+/// x-amz-version-id for responses about `o` (buckets that ever had versioning, and versions
+/// that have an id).
+void add_version_headers(Response& r, const BucketRecord& b, const ObjectRecord& o);
+/// x-amz-object-lock-* of a locked or held version.
+void add_lock_headers(Response& r, const ObjectRecord& o);
 
 namespace errors {
 AwsError no_such_bucket(std::string_view bucket);
@@ -176,7 +187,8 @@ struct WebsiteTarget {
 /// The website endpoint a request addresses, if any.
 std::optional<WebsiteTarget> website_target(const protocol::RequestHead& head);
 
-struct Setting;  // s3_bucket_settings.cpp
+struct Setting;        // s3_bucket_settings.cpp
+struct LifecycleRule;  // s3_lifecycle.hpp
 
 class S3Service;
 using Handler = Response (S3Service::*)(Call&);
@@ -211,7 +223,6 @@ class S3Service final : public protocol::Service {
   Response put_bucket_tagging(Call& c);
   Response get_bucket_tagging(Call& c);
   Response delete_bucket_tagging(Call& c);
-  Response get_bucket_versioning(Call& c);
   Response get_bucket_acl(Call& c);
   Response get_bucket_policy(Call& c);
   Response get_bucket_encryption(Call& c);
@@ -244,6 +255,9 @@ class S3Service final : public protocol::Service {
   /// Returns how many objects and uploads it changed. The worker runs it after every midnight UTC
   /// of the platform clock (s3_lifecycle.cpp has the rules).
   std::size_t sweep_lifecycle();
+  /// One rule's actions on one key's versions at `now`; how many versions it changed.
+  std::size_t apply_lifecycle(const BucketRecord& b, const LifecycleRule& rule, const std::string& key,
+                              std::int64_t now);
   Response put_bucket_policy(Call& c);
   Response delete_bucket_policy(Call& c);
   Response put_bucket_encryption(Call& c);
@@ -301,6 +315,8 @@ class S3Service final : public protocol::Service {
   std::unique_ptr<protocol::BodySink> upload_part(std::shared_ptr<Call> c);
   Response upload_part_copy(Call& c);
   Response complete_multipart_upload(Call& c);
+  /// CompleteMultipartUpload's answer for the object it made (also for a repeated request).
+  Response completion_response(const Call& c, const BucketRecord& bucket, const ObjectRecord& record);
   Response abort_multipart_upload(Call& c);
 
   // ---- event notifications (s3_buckets.cpp handlers, s3_service.cpp helpers)
@@ -312,7 +328,8 @@ class S3Service final : public protocol::Service {
     ObjectEvent event;
   };
   std::optional<PendingEvent> object_event(const Call& c, const BucketRecord& bucket, EventKind kind,
-                                           std::string_view key, const ObjectRecord* object);
+                                           std::string_view key, const ObjectRecord* object,
+                                           std::string_view version_id = {});
   /// Sends it (after the lock is released, before the response): acknowledged writes never lose
   /// their event; a destination that fails is skipped without failing the request.
   void emit(std::optional<PendingEvent> pending);
@@ -320,15 +337,72 @@ class S3Service final : public protocol::Service {
   /// Verifies a SigV2 presigned request and makes its signer the caller (s3_sigv2.cpp).
   void authenticate_sigv2(Call& c);
 
+  // ---- versions and Object Lock (s3_versions.cpp)
+  Response put_bucket_versioning(Call& c);
+  Response get_bucket_versioning(Call& c);
+  Response put_object_lock_configuration(Call& c);
+  Response get_object_lock_configuration(Call& c);
+  Response put_object_retention(Call& c);
+  Response get_object_retention(Call& c);
+  Response put_object_legal_hold(Call& c);
+  Response get_object_legal_hold(Call& c);
+
+  /// One version of a key and where its record is stored (O or N).
+  struct Version {
+    ObjectRecord record;
+    std::string store_key;
+    bool current = false;
+  };
+  /// The version `version_id` ("null": the null version) of bucket/key, if it exists;
+  /// InvalidArgument for an id that is not one.
+  std::optional<Version> find_version(std::string_view bucket, std::string_view key, std::string_view version_id);
+  /// The noncurrent null version of bucket/key, if it has one.
+  std::optional<Version> null_noncurrent(std::string_view bucket, std::string_view key);
+  /// What a read (GET, HEAD, tagging, attributes, retention) addresses: the current version or
+  /// ?versionId's, with S3's errors (NoSuchKey with the delete-marker headers, NoSuchVersion,
+  /// 405 for a delete marker by id).
+  Version require_version(const Call& c, const BucketRecord& b);
+  /// Gives a new current version its order, id and default retention (commit_object does it
+  /// for a record that has none yet; a caller that needs the id before it commits calls it first).
+  void stamp_version(const BucketRecord& b, ObjectRecord& record, const std::optional<ObjectRecord>& previous);
+  /// The next version order for a key whose current version is `current`.
+  std::uint64_t next_seq(const std::optional<ObjectRecord>& current);
+  /// What DeleteObject (or one key of DeleteObjects) did.
+  struct Removal {
+    std::string version_id;     ///< as reported (x-amz-version-id, VersionId)
+    bool delete_marker = false;  ///< the version created or removed is a delete marker
+    bool created_marker = false;
+    bool removed = false;       ///< something changed
+  };
+  /// DeleteObject's rules for the bucket's versioning state: without `version_id` the object
+  /// goes (unversioned) or a delete marker is put on top; with one, that version goes (Object
+  /// Lock permitting) and the newest noncurrent one becomes current. The caller holds the key's lock.
+  Removal remove_object(const Call& c, const BucketRecord& b, std::string_view key, const std::string* version_id);
+  /// AccessDenied when Object Lock protects `o` from deletion (legal hold, or retention that has
+  /// not passed; GOVERNANCE yields to x-amz-bypass-governance-retention).
+  void check_deletable(const Call& c, const ObjectRecord& o) const;
+  static bool bypasses_governance(const Call& c);
+  /// The bucket's default retention for a new version without its own; InvalidRequest for lock
+  /// settings in a bucket without Object Lock.
+  static void apply_default_retention(const BucketRecord& b, ObjectRecord& record);
+  /// x-amz-object-lock-mode, -retain-until-date and -legal-hold of a write.
+  static void read_lock_headers(const Call& c, ObjectRecord& record);
+  /// Read-modify-write of the version a retention or legal-hold request addresses.
+  Response update_version(Call& c, const std::function<void(const BucketRecord&, ObjectRecord&)>& change);
+  std::atomic<std::uint64_t> last_seq_{0};
+
   // ---- shared by the handler files
   /// The bucket, if it exists and the caller may use it (NoSuchBucket / AccessDenied otherwise).
   BucketRecord require_bucket(const Call& c);
   std::optional<ObjectRecord> load_object(std::string_view bucket, std::string_view key);
+  /// The version a read addresses (require_version) in the caller's bucket.
   ObjectRecord require_object(const Call& c);
   UploadRecord require_upload(const Call& c);
-  /// Writes `record` as bucket/key with whatever else is in `batch`, retiring the blobs of
-  /// `previous` (the current object, loaded under the key lock the caller holds).
-  void commit_object(std::string_view bucket, std::string_view key, const ObjectRecord& record,
+  /// Writes `record` as the new current version of `key` in `b` with whatever else is in
+  /// `batch`: gives it its version id and default retention, keeps `previous` (the current
+  /// version, loaded under the key lock the caller holds) as noncurrent in a versioned bucket or
+  /// retires its blobs where the new null version replaces it.
+  void commit_object(const BucketRecord& b, std::string_view key, ObjectRecord& record,
                      const std::optional<ObjectRecord>& previous, storage::Batch& batch,
                      std::vector<std::string> retired = {});
   /// Object fields from request headers: Content-Type & co, x-amz-meta-*, storage class, tags.
@@ -347,6 +421,7 @@ class S3Service final : public protocol::Service {
     std::string bucket;
     std::string key;
     ObjectRecord object;
+    std::string version_id;  ///< the source's, when its bucket is versioned (x-amz-copy-source-version-id)
   };
   CopySource copy_source(const Call& c);
 

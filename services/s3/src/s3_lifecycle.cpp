@@ -147,6 +147,7 @@ LifecycleConfig lifecycle_from_request(const json& doc) {
       if (kinds != 1) {
         throw malformed();
       }
+      rule.expired_object_delete_marker = e->value("ExpiredObjectDeleteMarker", false);
       if (rule.expiration_days && *rule.expiration_days <= 0) {
         throw invalid_argument("'Days' for Expiration action must be a positive integer");
       }
@@ -178,7 +179,33 @@ LifecycleConfig lifecycle_from_request(const json& doc) {
         throw invalid_argument("AbortIncompleteMultipartUpload cannot be specified with Tags.");
       }
     }
-    any_action = any_action || r.contains("NoncurrentVersionExpiration") || r.contains("NoncurrentVersionTransitions");
+    if (auto ne = r.find("NoncurrentVersionExpiration"); ne != r.end()) {
+      any_action = true;
+      rule.noncurrent_days = integer(*ne, "NoncurrentDays");
+      if (!rule.noncurrent_days || *rule.noncurrent_days <= 0) {
+        throw invalid_argument("'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer");
+      }
+      rule.newer_noncurrent_versions = integer(*ne, "NewerNoncurrentVersions");
+      if (rule.newer_noncurrent_versions && *rule.newer_noncurrent_versions <= 0) {
+        throw invalid_argument("'NewerNoncurrentVersions' for NoncurrentVersionExpiration action must be a positive "
+                               "integer");
+      }
+    }
+    if (auto ts = r.find("NoncurrentVersionTransitions"); ts != r.end() && ts->is_array()) {
+      for (const auto& t : *ts) {
+        any_action = true;
+        LifecycleRule::Transition tr;
+        tr.days = integer(t, "NoncurrentDays");
+        tr.storage_class = t.value("StorageClass", std::string());
+        if (!tr.days || tr.storage_class.empty()) {
+          throw malformed();
+        }
+        if (*tr.days < 0) {
+          throw invalid_argument("'NoncurrentDays' in NoncurrentVersionTransition action must be nonnegative");
+        }
+        rule.noncurrent_transitions.push_back(std::move(tr));
+      }
+    }
     if (!any_action) {
       throw invalid_argument("At least one action needs to be specified in a rule");
     }

@@ -29,6 +29,13 @@ struct LifecycleRule {
   };
   std::vector<Transition> transitions;
   std::optional<std::int64_t> abort_incomplete_days;
+  /// Versioned buckets: a delete marker with no versions left behind it goes.
+  bool expired_object_delete_marker = false;
+  /// Noncurrent versions expire this many days after they became noncurrent, except the
+  /// `newer_noncurrent_versions` newest ones; their transitions count days the same way.
+  std::optional<std::int64_t> noncurrent_days;
+  std::optional<std::int64_t> newer_noncurrent_versions;
+  std::vector<Transition> noncurrent_transitions;
 };
 
 struct LifecycleConfig {

@@ -59,7 +59,7 @@ std::optional<Response> S3Service::admin(const protocol::RequestHead& head, std:
 
 std::size_t S3Service::sweep_lifecycle() {
   const std::int64_t now = clock_.now_ms();
-  std::vector<std::pair<std::string, LifecycleConfig>> work;
+  std::vector<std::pair<BucketRecord, LifecycleConfig>> work;
   {
     std::shared_lock lock(buckets_mu_);
     for (const auto& [name, b] : buckets_) {
@@ -67,7 +67,7 @@ std::size_t S3Service::sweep_lifecycle() {
         continue;
       }
       try {
-        work.emplace_back(name, lifecycle_from_request(nlohmann::json::parse(b.lifecycle)));
+        work.emplace_back(b, lifecycle_from_request(nlohmann::json::parse(b.lifecycle)));
       } catch (const std::exception&) {
         // A stored configuration passed validation when it was put; nothing to apply otherwise.
       }
@@ -79,60 +79,138 @@ std::size_t S3Service::sweep_lifecycle() {
       if (!rule.enabled) {
         continue;
       }
-      const bool object_actions = rule.expiration_days || rule.expiration_date_ms || !rule.transitions.empty();
-      for (auto cur = store_.scan_prefix(Space::kS3Meta, object_prefix(bucket, rule.prefix));
+      const bool object_actions = rule.expiration_days || rule.expiration_date_ms || !rule.transitions.empty() ||
+                                  rule.expired_object_delete_marker || rule.noncurrent_days ||
+                                  !rule.noncurrent_transitions.empty();
+      for (auto cur = store_.scan_prefix(Space::kS3Meta, object_prefix(bucket.name, rule.prefix));
            object_actions && cur.valid() && changed < kPassBudget; cur.next()) {
-        auto key = object_name_of(cur.key());
-        ObjectRecord o;
-        if (!key || !decode(cur.value(), o) || !lifecycle_selects(rule, *key, o.size, o.tags)) {
-          continue;
+        if (auto key = object_name_of(cur.key())) {
+          changed += apply_lifecycle(bucket, rule, *key, now);
         }
-        const bool expired = (rule.expiration_days && lifecycle_due_ms(o.modified_ms, *rule.expiration_days) <= now) ||
-                             (rule.expiration_date_ms && *rule.expiration_date_ms <= now);
-        std::string storage_class;
-        for (const auto& t : rule.transitions) {
-          if ((t.days && lifecycle_due_ms(o.modified_ms, *t.days) <= now) || (t.date_ms && *t.date_ms <= now)) {
-            storage_class = t.storage_class;
-          }
-        }
-        if (!expired && (storage_class.empty() || storage_class == o.storage_class)) {
-          continue;
-        }
-        std::lock_guard lock(locks_.of(bucket, *key));
-        auto current = load_object(bucket, *key);
-        if (!current || current->etag != o.etag || current->modified_ms != o.modified_ms) {
-          continue;  // replaced since the scan: judged again at the next pass
-        }
-        storage::Batch batch;
-        if (expired) {
-          batch.del(Space::kS3Meta, object_key(bucket, *key));
-          blobs_.retire(batch, current->segments);
-        } else {
-          current->storage_class = storage_class;
-          batch.put(Space::kS3Meta, object_key(bucket, *key), encode(*current));
-        }
-        if (auto st = store_.write(batch); !st) {
-          throw protocol::errors::internal_failure(st.message());
-        }
-        if (expired) {
-          blobs_.collect(current->segments);
-        }
-        ++changed;
       }
       if (!rule.abort_incomplete_days) {
         continue;
       }
-      for (auto cur = store_.scan_prefix(Space::kS3Meta, upload_prefix(bucket, rule.prefix));
+      for (auto cur = store_.scan_prefix(Space::kS3Meta, upload_prefix(bucket.name, rule.prefix));
            cur.valid() && changed < kPassBudget; cur.next()) {
         UploadRecord u;
         if (!decode(cur.value(), u) || !u.key.starts_with(rule.prefix) ||
             lifecycle_due_ms(u.initiated_ms, *rule.abort_incomplete_days) > now) {
           continue;
         }
-        discard_upload(bucket, u.key, u.upload_id);
+        discard_upload(bucket.name, u.key, u.upload_id);
         ++changed;
       }
     }
+  }
+  return changed;
+}
+
+namespace {
+
+/// The storage class the due transitions give something `days` count from `since_ms`.
+std::string due_class(const std::vector<LifecycleRule::Transition>& transitions, std::int64_t since_ms,
+                      std::int64_t now) {
+  std::string storage_class;
+  for (const auto& t : transitions) {
+    if ((t.days && lifecycle_due_ms(since_ms, *t.days) <= now) || (t.date_ms && *t.date_ms <= now)) {
+      storage_class = t.storage_class;
+    }
+  }
+  return storage_class;
+}
+
+bool lock_expired(const ObjectRecord& o, std::int64_t now) {
+  return o.legal_hold != "ON" && (o.lock_mode.empty() || o.lock_until_ms <= now);
+}
+
+}  // namespace
+
+std::size_t S3Service::apply_lifecycle(const BucketRecord& b, const LifecycleRule& rule, const std::string& key,
+                                       std::int64_t now) {
+  std::lock_guard lock(locks_.of(b.name, key));
+  auto current = load_object(b.name, key);
+  if (!current) {
+    return 0;
+  }
+  // Deletions run as the bucket owner's requests would, at the pass's time.
+  protocol::RequestHead head;
+  head.method = "DELETE";
+  RequestContext ctx(head);
+  ctx.account_id = b.account;
+  ctx.now_ms = now;
+  ctx.now = now / 1000;
+  Call call(ctx);
+  call.bucket = b.name;
+  call.key = key;
+  std::size_t changed = 0;
+
+  // Noncurrent versions, newest first: each became noncurrent when the next newer one was made.
+  if (!b.versioning.empty() && (rule.noncurrent_days || !rule.noncurrent_transitions.empty())) {
+    storage::Batch batch;
+    std::vector<std::string> retired;
+    std::int64_t successor_ms = current->modified_ms;
+    std::int64_t newer = 0;
+    for (auto n = store_.scan_prefix(Space::kS3Meta, noncurrent_prefix(b.name, key)); n.valid(); n.next()) {
+      ObjectRecord v;
+      if (!decode(n.value(), v)) {
+        continue;
+      }
+      const std::int64_t since = std::exchange(successor_ms, v.modified_ms);
+      const bool kept = rule.newer_noncurrent_versions && newer++ < *rule.newer_noncurrent_versions;
+      if (kept || !lifecycle_selects(rule, key, v.size, v.tags)) {
+        continue;
+      }
+      if (rule.noncurrent_days && lifecycle_due_ms(since, *rule.noncurrent_days) <= now && lock_expired(v, now)) {
+        batch.del(Space::kS3Meta, n.key());
+        blobs_.retire(batch, v.segments);
+        for (const auto& seg : v.segments) {
+          retired.push_back(seg.blob);
+        }
+        ++changed;
+        continue;
+      }
+      auto storage_class = due_class(rule.noncurrent_transitions, since, now);
+      if (!v.delete_marker && !storage_class.empty() && storage_class != v.storage_class) {
+        v.storage_class = storage_class;
+        batch.put(Space::kS3Meta, n.key(), encode(v));
+        ++changed;
+      }
+    }
+    if (auto st = store_.write(batch); !st) {
+      throw protocol::errors::internal_failure(st.message());
+    }
+    blobs_.collect(retired);
+  }
+
+  if (current->delete_marker) {
+    // A delete marker with nothing behind it is removed ("expired object delete marker").
+    const bool cleanup = rule.expired_object_delete_marker || rule.expiration_days;
+    if (cleanup && key.starts_with(rule.prefix) &&
+        !store_.scan_prefix(Space::kS3Meta, noncurrent_prefix(b.name, key)).valid()) {
+      const std::string id = shown_version_id(*current);
+      remove_object(call, b, key, &id);
+      ++changed;
+    }
+    return changed;
+  }
+  if (!lifecycle_selects(rule, key, current->size, current->tags)) {
+    return changed;
+  }
+  const bool expired = (rule.expiration_days && lifecycle_due_ms(current->modified_ms, *rule.expiration_days) <= now) ||
+                       (rule.expiration_date_ms && *rule.expiration_date_ms <= now);
+  if (expired) {
+    // Unversioned: the object goes; versioned: a delete marker goes on top (remove_object).
+    remove_object(call, b, key, nullptr);
+    return changed + 1;
+  }
+  auto storage_class = due_class(rule.transitions, current->modified_ms, now);
+  if (!storage_class.empty() && storage_class != current->storage_class) {
+    current->storage_class = storage_class;
+    if (auto st = store_.put(Space::kS3Meta, object_key(b.name, key), encode(*current)); !st) {
+      throw protocol::errors::internal_failure(st.message());
+    }
+    ++changed;
   }
   return changed;
 }

@@ -148,7 +148,8 @@ Listing list_keys(const storage::Store& store, const std::string& bucket, const 
           return false;
         }
         ObjectRecord r;
-        if (decode(value, r)) {
+        // A key whose current version is a delete marker is not listed.
+        if (decode(value, r) && !r.delete_marker) {
           out.objects.emplace_back(name, std::move(r));
           out.last = name;
           ++count;
@@ -284,17 +285,92 @@ Response S3Service::list_object_versions(Call& c) {
   auto prefix = param_or(c, "prefix");
   auto delimiter = param_or(c, "delimiter");
   auto key_marker = param_or(c, "key-marker");
+  auto version_marker = param_or(c, "version-id-marker");
   auto max = parse_max(c, "max-keys", 1000);
-  // Unversioned bucket: each key has exactly one version, "null".
-  auto listing = list_keys(store_, c.bucket, prefix, delimiter, key_marker, max);
+  // Where listing resumes inside the marker key: after the version-id-marker, i.e. at the
+  // versions older than it (a key's versions come newest first).
+  std::optional<std::uint64_t> resume_below;
+  if (!version_marker.empty()) {
+    if (key_marker.empty()) {
+      throw errors::invalid_argument("A version-id marker cannot be specified without a key marker.",
+                                     "version-id-marker", version_marker);
+    }
+    if (version_marker == "null") {
+      auto v = find_version(c.bucket, key_marker, "null");
+      resume_below = v ? v->record.seq : 0;
+    } else if (auto seq = version_seq(version_marker)) {
+      resume_below = *seq;
+    } else {
+      throw errors::invalid_argument("Invalid version id specified", "version-id-marker", version_marker);
+    }
+  }
+  struct Entry {
+    std::string key;
+    ObjectRecord object;
+    bool latest = false;
+  };
+  std::vector<Entry> entries;
+  std::vector<std::string> prefixes;
+  bool truncated = false;
+  std::string next_key;
+  std::string next_version;
+  std::uint32_t count = 0;
+  if (max > 0) {
+    Walker walker(store_, [](std::string_view b, std::string_view p) { return object_prefix(b, p); }, c.bucket,
+                  prefix, delimiter);
+    walker.run(
+        key_marker, resume_below.has_value(),
+        [&](const std::string& name, std::string_view, std::string_view value) {
+          const bool resuming = resume_below && name == key_marker;
+          auto add = [&](ObjectRecord&& o, bool latest) {
+            if (resuming && o.seq >= *resume_below) {
+              return true;  // listed on an earlier page
+            }
+            if (count == max) {
+              truncated = true;
+              return false;
+            }
+            next_key = name;
+            next_version = shown_version_id(o);
+            entries.push_back(Entry{name, std::move(o), latest});
+            ++count;
+            return true;
+          };
+          ObjectRecord current;
+          if (decode(value, current) && !add(std::move(current), true)) {
+            return false;
+          }
+          for (auto n = store_.scan_prefix(Space::kS3Meta, noncurrent_prefix(c.bucket, name)); n.valid(); n.next()) {
+            ObjectRecord o;
+            if (decode(n.value(), o) && !add(std::move(o), false)) {
+              return false;
+            }
+          }
+          return true;
+        },
+        [&](const std::string& common) {
+          if (count == max) {
+            truncated = true;
+            return false;
+          }
+          prefixes.push_back(common);
+          next_key = common;
+          next_version.clear();
+          ++count;
+          return true;
+        });
+  }
   protocol::XmlWriter xml;
   xml.open("ListVersionsResult", kXmlns)
       .element("Name", c.bucket)
       .element("Prefix", enc(prefix))
       .element("KeyMarker", enc(key_marker))
-      .element("VersionIdMarker", param_or(c, "version-id-marker"));
-  if (listing.truncated) {
-    xml.element("NextKeyMarker", enc(listing.last)).element("NextVersionIdMarker", "null");
+      .element("VersionIdMarker", version_marker);
+  if (truncated) {
+    xml.element("NextKeyMarker", enc(next_key));
+    if (!next_version.empty()) {
+      xml.element("NextVersionIdMarker", next_version);
+    }
   }
   xml.element("MaxKeys", c.param("max-keys") ? *c.param("max-keys") : "1000");
   if (!delimiter.empty()) {
@@ -303,12 +379,22 @@ Response S3Service::list_object_versions(Call& c) {
   if (enc.url) {
     xml.element("EncodingType", "url");
   }
-  xml.element("IsTruncated", listing.truncated ? "true" : "false");
-  for (const auto& [name, o] : listing.objects) {
+  xml.element("IsTruncated", truncated ? "true" : "false");
+  for (const auto& [name, o, latest] : entries) {
+    if (o.delete_marker) {
+      xml.open("DeleteMarker");
+      write_owner(xml, o.owner);
+      xml.element("Key", enc(name))
+          .element("VersionId", shown_version_id(o))
+          .element("IsLatest", latest ? "true" : "false")
+          .element("LastModified", iso8601_ms(o.modified_ms))
+          .close();
+      continue;
+    }
     xml.open("Version")
         .element("Key", enc(name))
-        .element("VersionId", "null")
-        .element("IsLatest", "true")
+        .element("VersionId", shown_version_id(o))
+        .element("IsLatest", latest ? "true" : "false")
         .element("LastModified", iso8601_ms(o.modified_ms))
         .element("ETag", quote_etag(o.etag))
         .element("Size", std::to_string(o.size));
@@ -320,7 +406,7 @@ Response S3Service::list_object_versions(Call& c) {
     write_owner(xml, o.owner);
     xml.close();
   }
-  write_prefixes(xml, enc, listing.prefixes);
+  write_prefixes(xml, enc, prefixes);
   return xml_response(xml.finish());
 }
 

@@ -47,7 +47,7 @@ std::string new_upload_id(std::int64_t now_ms) {
 }  // namespace
 
 Response S3Service::create_multipart_upload(Call& c) {
-  require_bucket(c);
+  auto bucket = require_bucket(c);
   check_key_encoding(c.key);
   if (c.key.size() > 1024) {
     throw AwsError("KeyTooLongError", 400, "Your key is too long");
@@ -58,6 +58,7 @@ Response S3Service::create_multipart_upload(Call& c) {
   u.initiated_ms = c.now_ms();
   u.upload_id = new_upload_id(u.initiated_ms);
   u.object = object_from_headers(c);
+  apply_default_retention(bucket, u.object);
   if (auto alg = c.header("x-amz-checksum-algorithm")) {
     u.object.checksum_algorithm = std::string(*alg);
     for (auto& ch : u.object.checksum_algorithm) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -230,8 +231,16 @@ Response S3Service::upload_part_copy(Call& c) {
 }
 
 Response S3Service::complete_multipart_upload(Call& c) {
-  auto upload = require_upload(c);
   auto bucket = require_bucket(c);
+  if (const std::string* id = c.param("uploadId")) {
+    // S3 answers a repeated CompleteMultipartUpload of a completed upload with the same result.
+    UploadRecord done;
+    auto raw = store_.get(Space::kS3Meta, completed_upload_key(c.bucket, *id));
+    if (raw && decode(*raw, done) && done.key == c.key) {
+      return completion_response(c, bucket, done.object);
+    }
+  }
+  auto upload = require_upload(c);
   auto request = decode_body_xml("CompleteMultipartUpload", c.body);
   auto parts = request.find("Parts");
   if (parts == request.end() || parts->empty()) {
@@ -338,14 +347,27 @@ Response S3Service::complete_multipart_upload(Call& c) {
     batch.del(Space::kS3Meta, part_key(upload.upload_id, number));
   }
   batch.del(Space::kS3Meta, upload_key(c.bucket, c.key, upload.upload_id));
-  commit_object(c.bucket, c.key, record, current, batch, std::move(retired));
+  // What the upload became, for a retry of this request (an SDK's, after a lost response).
+  UploadRecord done = upload;
+  done.object = record;
+  done.object.segments.clear();
+  done.object.headers.clear();
+  done.object.metadata.clear();
+  done.object.tags.clear();
+  stamp_version(bucket, record, current);
+  done.object.version_id = record.version_id;
+  batch.put(Space::kS3Meta, completed_upload_key(c.bucket, upload.upload_id), encode(done));
+  commit_object(bucket, c.key, record, current, batch, std::move(retired));
   std::optional<PendingEvent> event;
   if (bucket.notifications) {
     event = object_event(c, bucket, EventKind::kCompleteMultipartUpload, c.key, &record);
   }
   lock.unlock();
   emit(std::move(event));
+  return completion_response(c, bucket, record);
+}
 
+Response S3Service::completion_response(const Call& c, const BucketRecord& bucket, const ObjectRecord& record) {
   auto host = std::string(c.ctx.head.headers.get("host").value_or("localhost"));
   protocol::XmlWriter xml;
   xml.open("CompleteMultipartUploadResult", kXmlns)
@@ -360,6 +382,7 @@ Response S3Service::complete_multipart_upload(Call& c) {
   }
   auto r = xml_response(xml.finish());
   r.headers.set("x-amz-server-side-encryption", sse_algorithm(record));
+  add_version_headers(r, bucket, record);
   return r;
 }
 

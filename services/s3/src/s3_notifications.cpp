@@ -399,6 +399,8 @@ std::string_view event_type(EventKind kind) {
       return "s3:ObjectCreated:CompleteMultipartUpload";
     case EventKind::kDelete:
       return "s3:ObjectRemoved:Delete";
+    case EventKind::kDeleteMarker:
+      return "s3:ObjectRemoved:DeleteMarkerCreated";
     case EventKind::kTaggingPut:
       return "s3:ObjectTagging:Put";
     case EventKind::kTaggingDelete:
@@ -409,7 +411,7 @@ std::string_view event_type(EventKind kind) {
 
 std::string event_message(const ObjectEvent& e, std::string_view configuration_id) {
   const bool tagging = e.kind == EventKind::kTaggingPut || e.kind == EventKind::kTaggingDelete;
-  const bool removed = e.kind == EventKind::kDelete;
+  const bool removed = e.kind == EventKind::kDelete || e.kind == EventKind::kDeleteMarker;
   ordered_json object;
   object["key"] = event_key(e.key);
   if (!tagging && !removed) {
@@ -417,6 +419,9 @@ std::string event_message(const ObjectEvent& e, std::string_view configuration_i
   }
   if (!removed) {
     object["eTag"] = e.etag;
+  }
+  if (!e.version_id.empty()) {
+    object["versionId"] = e.version_id;
   }
   if (!tagging) {
     object["sequencer"] = e.sequencer;

@@ -89,7 +89,9 @@ std::string event_key(std::string_view key);
 std::string customer_principal_id(std::string_view account);
 
 /// The operations that produce events.
-enum class EventKind { kPut, kPost, kCopy, kCompleteMultipartUpload, kDelete, kTaggingPut, kTaggingDelete };
+enum class EventKind {
+  kPut, kPost, kCopy, kCompleteMultipartUpload, kDelete, kDeleteMarker, kTaggingPut, kTaggingDelete
+};
 
 /// "s3:ObjectCreated:Put", ... (the configuration's spelling; records drop the "s3:").
 std::string_view event_type(EventKind kind);
@@ -108,6 +110,7 @@ struct ObjectEvent {
   std::string key;                ///< not encoded
   std::uint64_t size = 0;         ///< ObjectCreated
   std::string etag;               ///< unquoted (ObjectCreated, ObjectTagging)
+  std::string version_id;         ///< in versioned buckets ("null" for the null version)
   std::string sequencer;          ///< ObjectCreated, ObjectRemoved
 };
 

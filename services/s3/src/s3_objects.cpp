@@ -205,14 +205,18 @@ class PutObjectSink final : public protocol::BodySink {
       S3Service::check_write_conditions(c, current);
       storage::Batch batch;
       writer_->finish(batch);
-      s3_.commit_object(c.bucket, c.key, record_, current, batch);
+      s3_.commit_object(bucket, c.key, record_, current, batch);
       if (bucket.notifications) {
         event = s3_.object_event(c, bucket, EventKind::kPut, c.key, &record_);
       }
+      versioned_ = !bucket.versioning.empty();
     }
     s3_.emit(std::move(event));
     Response r(200, "");
     r.headers.set("ETag", quote_etag(record_.etag));
+    if (versioned_) {
+      r.headers.set("x-amz-version-id", shown_version_id(record_));
+    }
     r.headers.set("x-amz-server-side-encryption", sse_algorithm(record_));
     if (!record_.checksum.empty()) {
       r.headers.set("x-amz-checksum-" + protocol::ascii_lower(record_.checksum_algorithm), record_.checksum);
@@ -229,6 +233,7 @@ class PutObjectSink final : public protocol::BodySink {
   ObjectRecord record_;
   PayloadDigests digests_;
   std::unique_ptr<BlobStore::Writer> writer_;
+  bool versioned_ = false;
 };
 
 }  // namespace
@@ -284,8 +289,9 @@ std::unique_ptr<protocol::BodySink> S3Service::put_object(std::shared_ptr<Call> 
   if (!c->header("content-length") && !c->header("x-amz-decoded-content-length")) {
     throw AwsError("MissingContentLength", 411, "You must provide the Content-Length HTTP header.");
   }
-  require_bucket(*c);
+  auto bucket = require_bucket(*c);
   auto record = object_from_headers(*c);
+  apply_default_retention(bucket, record);
   // Fail fast on a doomed conditional write; it is checked again when the upload commits.
   if (c->header("if-none-match") || c->header("if-match")) {
     check_write_conditions(*c, load_object(c->bucket, c->key));
@@ -296,10 +302,13 @@ std::unique_ptr<protocol::BodySink> S3Service::put_object(std::shared_ptr<Call> 
 namespace {
 
 Response read_object(S3Service& s3, Call& c, bool with_body) {
-  auto o = s3.require_object(c);
+  auto bucket = s3.require_bucket(c);
+  auto o = s3.require_version(c, bucket).record;
   check_read_conditions(c, o);
   Response r(200, "");
   add_object_headers(r, o, c);
+  add_version_headers(r, bucket, o);
+  add_lock_headers(r, o);
   std::uint64_t offset = 0;
   std::uint64_t length = o.size;
   auto range_header = c.header("range");
@@ -370,29 +379,35 @@ Response S3Service::head_object(Call& c) { return read_object(*this, c, false); 
 
 Response S3Service::delete_object(Call& c) {
   auto bucket = require_bucket(c);
-  check_version_id(c);
   std::optional<PendingEvent> event;
+  Removal removal;
   {
     std::lock_guard lock(locks_.of(c.bucket, c.key));
-    if (auto o = load_object(c.bucket, c.key)) {
-      if (auto im = c.header("if-match"); im && unquoted(*im) != o->etag && unquoted(*im) != "*") {
+    if (auto im = c.header("if-match")) {
+      auto o = load_object(c.bucket, c.key);
+      if (!o || o->delete_marker) {
+        throw errors::no_such_key(c.key);
+      }
+      if (unquoted(*im) != o->etag && unquoted(*im) != "*") {
         throw errors::precondition_failed("If-Match");
       }
-      storage::Batch batch;
-      batch.del(storage::Space::kS3Meta, object_key(c.bucket, c.key));
-      blobs_.retire(batch, o->segments);
-      if (auto st = store_.write(batch); !st) {
-        throw protocol::errors::internal_failure(st.message());
-      }
-      blobs_.collect(o->segments);
     }
+    removal = remove_object(c, bucket, c.key, c.param("versionId"));
     // S3 reports the delete whether or not the key existed (the request succeeded either way).
     if (bucket.notifications) {
-      event = object_event(c, bucket, EventKind::kDelete, c.key, nullptr);
+      event = object_event(c, bucket, removal.created_marker ? EventKind::kDeleteMarker : EventKind::kDelete,
+                           c.key, nullptr, removal.version_id);
     }
   }
   emit(std::move(event));
-  return Response(204, "");
+  Response r(204, "");
+  if (!removal.version_id.empty()) {
+    r.headers.set("x-amz-version-id", removal.version_id);
+  }
+  if (removal.delete_marker) {
+    r.headers.set("x-amz-delete-marker", "true");
+  }
+  return r;
 }
 
 Response S3Service::delete_objects(Call& c) {
@@ -408,20 +423,27 @@ Response S3Service::delete_objects(Call& c) {
   }
   bool quiet = request.value("Quiet", false);
   // The whole request is checked before anything is deleted.
-  std::vector<std::pair<std::string, std::optional<std::string>>> wanted;
+  struct Wanted {
+    std::string key;
+    std::optional<std::string> version;
+    std::optional<std::string> etag;  ///< a conditional delete: only while the ETag matches
+  };
+  std::vector<Wanted> wanted;
   wanted.reserve(objects->size());
+  auto optional_text = [](const protocol::codec::Value& obj, const char* name) -> std::optional<std::string> {
+    auto v = obj.find(name);
+    return v == obj.end() ? std::nullopt : std::optional<std::string>(v->get<std::string>());
+  };
   for (const auto& obj : *objects) {
     auto k = obj.find("Key");
     if (k == obj.end()) {
       throw errors::malformed_xml();
     }
-    auto v = obj.find("VersionId");
-    wanted.emplace_back(k->get<std::string>(),
-                        v == obj.end() ? std::nullopt : std::optional<std::string>(v->get<std::string>()));
+    wanted.push_back(Wanted{k->get<std::string>(), optional_text(obj, "VersionId"), optional_text(obj, "ETag")});
   }
   protocol::XmlWriter xml;
   xml.open("DeleteResult", kXmlns);
-  for (const auto& [key, version] : wanted) {
+  for (const auto& [key, version, etag] : wanted) {
     if (key.empty() || key.size() > kMaxKeyBytes) {
       xml.open("Error").element("Key", key).element("Code", "InvalidArgument")
           .element("Message", "Invalid key").close();
@@ -432,28 +454,47 @@ Response S3Service::delete_objects(Call& c) {
       continue;
     }
     std::optional<PendingEvent> event;
-    {
+    Removal removal;
+    try {
       std::lock_guard lock(locks_.of(c.bucket, key));
-      if (auto o = load_object(c.bucket, key)) {
-        storage::Batch batch;
-        batch.del(storage::Space::kS3Meta, object_key(c.bucket, key));
-        blobs_.retire(batch, o->segments);
-        if (auto st = store_.write(batch); !st) {
-          xml.open("Error").element("Key", key).element("Code", "InternalError")
-              .element("Message", "We encountered an internal error. Please try again.").close();
-          continue;
+      if (etag) {
+        std::optional<ObjectRecord> object;
+        if (!version) {
+          object = load_object(c.bucket, key);
+        } else if (auto v = find_version(c.bucket, key, *version)) {
+          object = std::move(v->record);
         }
-        blobs_.collect(o->segments);
+        if (!object || object->delete_marker) {
+          throw errors::no_such_key(key);
+        }
+        if (unquoted(*etag) != object->etag && unquoted(*etag) != "*") {
+          throw errors::precondition_failed("If-Match");
+        }
       }
+      removal = remove_object(c, bucket, key, version ? &*version : nullptr);
       if (bucket.notifications) {
-        event = object_event(c, bucket, EventKind::kDelete, key, nullptr);
+        event = object_event(c, bucket, removal.created_marker ? EventKind::kDeleteMarker : EventKind::kDelete,
+                             key, nullptr, removal.version_id);
       }
+    } catch (const AwsError& e) {
+      xml.open("Error").element("Key", key);
+      if (version) {
+        xml.element("VersionId", *version);
+      }
+      xml.element("Code", e.code).element("Message", e.message).close();
+      continue;
     }
     emit(std::move(event));
     if (!quiet) {
       xml.open("Deleted").element("Key", key);
       if (version) {
         xml.element("VersionId", *version);
+      }
+      if (removal.delete_marker) {
+        xml.element("DeleteMarker", "true");
+        if (removal.created_marker) {
+          xml.element("DeleteMarkerVersionId", removal.version_id);
+        }
       }
       xml.close();
     }
@@ -493,11 +534,21 @@ Response S3Service::copy_object(Call& c) {
   if (tag_directive == "REPLACE") {
     record.tags = fresh.tags;
   }
+  record.version_id.clear();
+  record.seq = 0;  // a new version: commit_object stamps it
+  record.lock_mode.clear();
+  record.lock_until_ms = 0;
+  record.legal_hold.clear();
+  read_lock_headers(c, record);
   std::unique_lock lock(locks_.of(c.bucket, c.key));
   auto current = load_object(c.bucket, c.key);
   check_write_conditions(c, current);
   storage::Batch batch;
-  if (same) {
+  // Blobs are shared only where the old record goes away in the same write: a copy onto the
+  // current null version of the same key. Every other copy gets bytes of its own, so deleting
+  // one version never takes another's data.
+  if (same && bucket.versioning.empty() && current && src.object.seq == current->seq &&
+      src.object.version_id == current->version_id) {
     // Same bytes: the new record keeps the blobs (commit_object sees them reused).
   } else {
     auto copied = copy_bytes(src.object, 0, src.object.size, batch);
@@ -510,10 +561,10 @@ Response S3Service::copy_object(Call& c) {
       record.checksum_type.clear();
     }
   }
-  commit_object(c.bucket, c.key, record, current, batch);
+  commit_object(bucket, c.key, record, current, batch);
   std::optional<PendingEvent> event;
   if (bucket.notifications) {
-    event = object_event(c, bucket, EventKind::kCopy, c.key, &record);
+    event = object_event(c, bucket, EventKind::kCopy, c.key, &record, shown_version_id(record));
   }
   lock.unlock();
   emit(std::move(event));
@@ -524,6 +575,10 @@ Response S3Service::copy_object(Call& c) {
   write_checksum_elements(xml, record.checksum_algorithm, record.checksum);
   auto r = xml_response(xml.finish());
   r.headers.set("x-amz-server-side-encryption", sse_algorithm(record));
+  add_version_headers(r, bucket, record);
+  if (!src.version_id.empty()) {
+    r.headers.set("x-amz-copy-source-version-id", src.version_id);
+  }
   return r;
 }
 
@@ -531,52 +586,54 @@ Response S3Service::put_object_tagging(Call& c) {
   auto bucket = require_bucket(c);
   auto tags = parse_tagging_xml(c.body, 10);
   std::optional<PendingEvent> event;
+  Response r(200, "");
   {
     std::lock_guard lock(locks_.of(c.bucket, c.key));
-    auto o = load_object(c.bucket, c.key);
-    if (!o) {
-      throw errors::no_such_key(c.key);
-    }
-    o->tags = std::move(tags);
-    if (auto st = store_.put(storage::Space::kS3Meta, object_key(c.bucket, c.key), encode(*o)); !st) {
+    auto v = require_version(c, bucket);
+    v.record.tags = std::move(tags);
+    if (auto st = store_.put(storage::Space::kS3Meta, v.store_key, encode(v.record)); !st) {
       throw protocol::errors::internal_failure(st.message());
     }
     if (bucket.notifications) {
-      event = object_event(c, bucket, EventKind::kTaggingPut, c.key, &*o);
+      event = object_event(c, bucket, EventKind::kTaggingPut, c.key, &v.record, shown_version_id(v.record));
     }
+    add_version_headers(r, bucket, v.record);
   }
   emit(std::move(event));
-  return Response(200, "");
+  return r;
 }
 
 Response S3Service::get_object_tagging(Call& c) {
-  auto o = require_object(c);
-  return tagging_response("GetObjectTagging", o.tags);
+  auto bucket = require_bucket(c);
+  auto v = require_version(c, bucket);
+  auto r = tagging_response("GetObjectTagging", v.record.tags);
+  add_version_headers(r, bucket, v.record);
+  return r;
 }
 
 Response S3Service::delete_object_tagging(Call& c) {
   auto bucket = require_bucket(c);
   std::optional<PendingEvent> event;
+  Response r(204, "");
   {
     std::lock_guard lock(locks_.of(c.bucket, c.key));
-    auto o = load_object(c.bucket, c.key);
-    if (!o) {
-      throw errors::no_such_key(c.key);
-    }
-    o->tags.clear();
-    if (auto st = store_.put(storage::Space::kS3Meta, object_key(c.bucket, c.key), encode(*o)); !st) {
+    auto v = require_version(c, bucket);
+    v.record.tags.clear();
+    if (auto st = store_.put(storage::Space::kS3Meta, v.store_key, encode(v.record)); !st) {
       throw protocol::errors::internal_failure(st.message());
     }
     if (bucket.notifications) {
-      event = object_event(c, bucket, EventKind::kTaggingDelete, c.key, &*o);
+      event = object_event(c, bucket, EventKind::kTaggingDelete, c.key, &v.record, shown_version_id(v.record));
     }
+    add_version_headers(r, bucket, v.record);
   }
   emit(std::move(event));
-  return Response(204, "");
+  return r;
 }
 
 Response S3Service::get_object_attributes(Call& c) {
-  auto o = require_object(c);
+  auto bucket = require_bucket(c);
+  auto o = require_version(c, bucket).record;
   auto wanted = c.header("x-amz-object-attributes");
   if (!wanted || wanted->empty()) {
     throw AwsError("InvalidRequest", 400, "The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty");
@@ -635,6 +692,7 @@ Response S3Service::get_object_attributes(Call& c) {
   }
   auto r = xml_response(xml.finish());
   r.headers.set("Last-Modified", http_date(o.modified_ms));
+  add_version_headers(r, bucket, o);
   return r;
 }
 

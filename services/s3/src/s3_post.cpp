@@ -310,7 +310,7 @@ Response S3Service::post_object(Call& c) {
   std::optional<PendingEvent> event;
   {
     std::lock_guard lock(locks_.of(c.bucket, c.key));
-    commit_object(c.bucket, c.key, record, load_object(c.bucket, c.key), batch);
+    commit_object(bucket, c.key, record, load_object(c.bucket, c.key), batch);
     if (bucket.notifications) {
       event = object_event(c, bucket, EventKind::kPost, c.key, &record);
     }

@@ -57,6 +57,9 @@ const Operation kOperations[] = {
     {"GetBucketLocation", "GET", kBkt, "location", "", &S::get_bucket_location},
     {"GetBucketTagging", "GET", kBkt, "tagging", "", &S::get_bucket_tagging},
     {"GetBucketVersioning", "GET", kBkt, "versioning", "", &S::get_bucket_versioning},
+    {"PutBucketVersioning", "PUT", kBkt, "versioning", "", &S::put_bucket_versioning},
+    {"PutObjectLockConfiguration", "PUT", kBkt, "object-lock", "", &S::put_object_lock_configuration},
+    {"GetObjectLockConfiguration", "GET", kBkt, "object-lock", "", &S::get_object_lock_configuration},
     {"GetBucketAcl", "GET", kBkt, "acl", "", &S::get_bucket_acl},
     {"GetBucketPolicy", "GET", kBkt, "policy", "", &S::get_bucket_policy},
     {"GetBucketEncryption", "GET", kBkt, "encryption", "", &S::get_bucket_encryption},
@@ -106,6 +109,10 @@ const Operation kOperations[] = {
     {"CopyObject", "PUT", kObj, "", "x-amz-copy-source", &S::copy_object, nullptr, Runs::kOnPool},
     {"PutObject", "PUT", kObj, "", "", nullptr, &S::put_object},
     {"GetObjectTagging", "GET", kObj, "tagging", "", &S::get_object_tagging},
+    {"PutObjectRetention", "PUT", kObj, "retention", "", &S::put_object_retention},
+    {"GetObjectRetention", "GET", kObj, "retention", "", &S::get_object_retention},
+    {"PutObjectLegalHold", "PUT", kObj, "legal-hold", "", &S::put_object_legal_hold},
+    {"GetObjectLegalHold", "GET", kObj, "legal-hold", "", &S::get_object_legal_hold},
     {"GetObjectAttributes", "GET", kObj, "attributes", "", &S::get_object_attributes},
     {"ListParts", "GET", kObj, "uploadId", "", &S::list_parts},
     {"GetObject", "GET", kObj, "", "", &S::get_object},
@@ -298,6 +305,8 @@ std::string iam_action_of(std::string_view operation) {
       {"CompleteMultipartUpload", "PutObject"},
       {"DeleteObjects", "DeleteObject"},
       {"DeleteBucketTagging", "PutBucketTagging"},
+      {"PutObjectLockConfiguration", "PutBucketObjectLockConfiguration"},
+      {"GetObjectLockConfiguration", "GetBucketObjectLockConfiguration"},
       {"GetBucketEncryption", "GetEncryptionConfiguration"},
       {"PutBucketEncryption", "PutEncryptionConfiguration"},
       {"DeleteBucketEncryption", "PutEncryptionConfiguration"},
@@ -570,7 +579,8 @@ std::vector<BucketRecord> S3Service::account_buckets(std::string_view account) c
 
 std::optional<S3Service::PendingEvent> S3Service::object_event(const Call& c, const BucketRecord& bucket,
                                                                EventKind kind, std::string_view key,
-                                                               const ObjectRecord* object) {
+                                                               const ObjectRecord* object,
+                                                               std::string_view version_id) {
   if (!bucket.notifications || !NotificationDelivery::wants(*bucket.notifications, kind, key)) {
     return std::nullopt;
   }
@@ -600,6 +610,9 @@ std::optional<S3Service::PendingEvent> S3Service::object_event(const Call& c, co
   if (object != nullptr) {
     e.size = object->size;
     e.etag = object->etag;
+  }
+  if (!bucket.versioning.empty()) {
+    e.version_id = object != nullptr ? shown_version_id(*object) : std::string(version_id);
   }
   if (kind != EventKind::kTaggingPut && kind != EventKind::kTaggingDelete) {
     e.sequencer = sequencer_.next(e.time_ms);
@@ -701,21 +714,8 @@ std::optional<ObjectRecord> S3Service::load_object(std::string_view bucket, std:
   return r;
 }
 
-void check_version_id(const Call& c) {
-  // Unversioned buckets have one version per key, called "null".
-  if (const auto* v = c.param("versionId"); v != nullptr && *v != "null") {
-    throw errors::invalid_argument("Invalid version id specified", "versionId", *v);
-  }
-}
-
 ObjectRecord S3Service::require_object(const Call& c) {
-  require_bucket(c);
-  check_version_id(c);
-  auto o = load_object(c.bucket, c.key);
-  if (!o) {
-    throw errors::no_such_key(c.key);
-  }
-  return std::move(*o);
+  return require_version(c, require_bucket(c)).record;
 }
 
 UploadRecord S3Service::require_upload(const Call& c) {
@@ -727,26 +727,6 @@ UploadRecord S3Service::require_upload(const Call& c) {
     throw errors::no_such_upload(id ? *id : "");
   }
   return u;
-}
-
-void S3Service::commit_object(std::string_view bucket, std::string_view key,
-                              const ObjectRecord& record, const std::optional<ObjectRecord>& previous,
-                              storage::Batch& batch, std::vector<std::string> retired) {
-  if (previous) {
-    for (const auto& s : previous->segments) {
-      bool reused = std::any_of(record.segments.begin(), record.segments.end(),
-                                [&](const Segment& n) { return n.blob == s.blob; });
-      if (!reused) {
-        blobs_.retire(batch, s.blob);
-        retired.push_back(s.blob);
-      }
-    }
-  }
-  batch.put(storage::Space::kS3Meta, object_key(bucket, key), encode(record));
-  if (auto st = store_.write(batch); !st) {
-    throw protocol::errors::internal_failure(st.message());
-  }
-  blobs_.collect(retired);
 }
 
 ObjectRecord S3Service::object_from_headers(const Call& c) {
@@ -812,6 +792,7 @@ ObjectRecord S3Service::object_from_headers(const Call& c) {
   if (auto t = h.get("x-amz-tagging")) {
     r.tags = parse_tagging_header(*t);
   }
+  read_lock_headers(c, r);
   return r;
 }
 
@@ -862,11 +843,15 @@ S3Service::CopiedBlob S3Service::copy_bytes(const ObjectRecord& source, std::uin
 
 S3Service::CopySource S3Service::copy_source(const Call& c) {
   std::string_view raw = *c.header("x-amz-copy-source");
+  std::optional<std::string> version;
   if (auto q = raw.find('?'); q != std::string_view::npos) {
-    auto version = raw.substr(q + 1);
-    if (version.starts_with("versionId=") && version.substr(10) != "null") {
-      throw errors::invalid_argument("Invalid version id specified", "x-amz-copy-source",
-                                     *c.header("x-amz-copy-source"));
+    auto query = raw.substr(q + 1);
+    if (query.starts_with("versionId=")) {
+      version = std::string(query.substr(10));
+      if (version->empty() || (*version != "null" && !version_seq(*version))) {
+        throw errors::invalid_argument("Invalid version id specified", "x-amz-copy-source",
+                                       *c.header("x-amz-copy-source"));
+      }
     }
     raw = raw.substr(0, q);
   }
@@ -889,9 +874,24 @@ S3Service::CopySource S3Service::copy_source(const Call& c) {
   if (b->account != c.ctx.account_id || policy_denies(c, *b, "s3:GetObject", key)) {
     throw errors::access_denied();  // reading the source is a GetObject of it
   }
-  auto o = load_object(bucket, key);
-  if (!o) {
-    throw errors::no_such_key(key);
+  std::optional<ObjectRecord> o;
+  if (version) {
+    auto v = find_version(bucket, key, *version);
+    if (!v) {
+      throw AwsError("NoSuchVersion", 404, "The specified version does not exist.")
+          .with_field("Key", key)
+          .with_field("VersionId", *version);
+    }
+    if (v->record.delete_marker) {
+      throw errors::invalid_argument("The source of a copy request may not specifically refer to a delete marker by version id.",
+                                     "x-amz-copy-source", *c.header("x-amz-copy-source"));
+    }
+    o = std::move(v->record);
+  } else {
+    o = load_object(bucket, key);
+    if (!o || o->delete_marker) {
+      throw errors::no_such_key(key);
+    }
   }
   // Copy-source conditions: If-Match beats If-Unmodified-Since, If-None-Match beats
   // If-Modified-Since, and every failure is a 412.
@@ -918,7 +918,8 @@ S3Service::CopySource S3Service::copy_source(const Call& c) {
       }
     }
   }
-  return CopySource{std::move(bucket), std::move(key), std::move(*o)};
+  std::string version_id = b->versioning.empty() && o->version_id.empty() ? std::string() : shown_version_id(*o);
+  return CopySource{std::move(bucket), std::move(key), std::move(*o), std::move(version_id)};
 }
 
 std::string canonical_user_id(std::string_view account_id) {

@@ -37,17 +37,40 @@ NameValues pairs_from_json(const json& a) {
   return v;
 }
 
+/// The versioning and lock fields, only where set: records of unversioned buckets keep the
+/// bytes they always had.
+void add_version_fields(json& j, const ObjectRecord& r) {
+  if (r.delete_marker) {
+    j["d"] = true;
+  }
+  if (!r.legal_hold.empty()) {
+    j["lh"] = r.legal_hold;
+  }
+  if (!r.lock_mode.empty()) {
+    j["lm"] = r.lock_mode;
+    j["lu"] = r.lock_until_ms;
+  }
+  if (r.seq != 0) {
+    j["q"] = r.seq;
+  }
+  if (!r.version_id.empty()) {
+    j["v"] = r.version_id;
+  }
+}
+
 json object_to_json(const ObjectRecord& r) {
   json segs = json::array();
   for (const auto& s : r.segments) {
     segs.push_back(json::array({s.blob, s.size, s.etag, s.checksum}));
   }
-  return json{{"n", r.size},          {"e", r.etag},         {"m", r.modified_ms},
-              {"o", r.owner},         {"h", pairs_to_json(r.headers)},
-              {"u", pairs_to_json(r.metadata)},              {"c", r.storage_class},
-              {"t", pairs_to_json(r.tags)},                  {"ka", r.checksum_algorithm},
-              {"kv", r.checksum},     {"kt", r.checksum_type}, {"s", segs},
-              {"p", r.parts_count}};
+  json j{{"n", r.size},      {"e", r.etag},         {"m", r.modified_ms},
+          {"o", r.owner},     {"h", pairs_to_json(r.headers)},
+          {"u", pairs_to_json(r.metadata)},          {"c", r.storage_class},
+          {"t", pairs_to_json(r.tags)},              {"ka", r.checksum_algorithm},
+          {"kv", r.checksum}, {"kt", r.checksum_type}, {"s", segs},
+          {"p", r.parts_count}};
+  add_version_fields(j, r);
+  return j;
 }
 
 void object_from_json(const json& j, ObjectRecord& r) {
@@ -68,6 +91,12 @@ void object_from_json(const json& j, ObjectRecord& r) {
                                  s.at(2).get<std::string>(), s.at(3).get<std::string>()});
   }
   r.parts_count = j.at("p").get<std::uint32_t>();
+  r.delete_marker = j.value("d", false);
+  r.legal_hold = j.value("lh", std::string());
+  r.lock_mode = j.value("lm", std::string());
+  r.lock_until_ms = j.value("lu", std::int64_t{0});
+  r.seq = j.value("q", std::uint64_t{0});
+  r.version_id = j.value("v", std::string());
 }
 
 /// Appends `s` as a JSON string; false (and nothing usable) if it has a non-ASCII byte, which
@@ -139,14 +168,29 @@ std::optional<std::string> encode_ascii_object(const ObjectRecord& r) {
     out += std::to_string(value);
   };
   out.push_back('{');
-  bool ok = text("c", r.storage_class) && text("e", r.etag);
+  bool ok = text("c", r.storage_class);
+  if (r.delete_marker) {
+    field("d");
+    out += "true";
+  }
+  ok = ok && text("e", r.etag);
   field("h");
   ok = ok && append_pairs(out, r.headers) && text("ka", r.checksum_algorithm) && text("kt", r.checksum_type) &&
        text("kv", r.checksum);
+  if (!r.legal_hold.empty()) {
+    ok = ok && text("lh", r.legal_hold);
+  }
+  if (!r.lock_mode.empty()) {
+    ok = ok && text("lm", r.lock_mode);
+    number("lu", r.lock_until_ms);
+  }
   number("m", r.modified_ms);
   number("n", r.size);
   ok = ok && text("o", r.owner);
   number("p", r.parts_count);
+  if (r.seq != 0) {
+    number("q", r.seq);
+  }
   field("s");
   out.push_back('[');
   for (std::size_t i = 0; ok && i < r.segments.size(); ++i) {
@@ -166,6 +210,9 @@ std::optional<std::string> encode_ascii_object(const ObjectRecord& r) {
   ok = ok && append_pairs(out, r.tags);
   field("u");
   ok = ok && append_pairs(out, r.metadata);
+  if (!r.version_id.empty()) {
+    ok = ok && text("v", r.version_id);
+  }
   out.push_back('}');
   if (!ok) {
     return std::nullopt;
@@ -209,7 +256,9 @@ std::string encode(const BucketRecord& r) {
   }
   for (const auto& [name, text] : {std::pair{"policy", &r.policy}, std::pair{"encryption", &r.encryption},
                                    std::pair{"logging", &r.logging}, std::pair{"lifecycle", &r.lifecycle},
-                                   std::pair{"website", &r.website}}) {
+                                   std::pair{"website", &r.website}, std::pair{"versioning", &r.versioning},
+                                   std::pair{"mfa_delete", &r.mfa_delete}, std::pair{"object_lock", &r.object_lock},
+                                   std::pair{"lock_rule", &r.lock_rule}}) {
     if (!text->empty()) {
       j[name] = *text;
     }
@@ -257,6 +306,10 @@ bool decode(std::string_view data, BucketRecord& r) {
     r.logging = j.value("logging", std::string());
     r.lifecycle = j.value("lifecycle", std::string());
     r.website = j.value("website", std::string());
+    r.versioning = j.value("versioning", std::string());
+    r.mfa_delete = j.value("mfa_delete", std::string());
+    r.object_lock = j.value("object_lock", std::string());
+    r.lock_rule = j.value("lock_rule", std::string());
     r.settings.clear();
     if (auto s = j.find("settings"); s != j.end() && s->is_object()) {
       r.settings = s->get<std::map<std::string, std::string>>();
@@ -321,6 +374,16 @@ std::optional<std::string> object_name_of(std::string_view store_key) {
   }
   return r.str();
 }
+std::string noncurrent_key(std::string_view bucket, std::string_view key, std::uint64_t seq) {
+  return KeyBuilder("N").str(bucket).str(key).u64(~seq).key();
+}
+std::string noncurrent_prefix(std::string_view bucket, std::string_view key) {
+  return KeyBuilder("N").str(bucket).str(key).key();
+}
+std::string completed_upload_key(std::string_view bucket, std::string_view upload_id) {
+  return KeyBuilder("X").str(bucket).str(upload_id).key();
+}
+std::string completed_upload_prefix(std::string_view bucket) { return KeyBuilder("X").str(bucket).key(); }
 std::string upload_key(std::string_view bucket, std::string_view key, std::string_view upload_id) {
   return KeyBuilder("U").str(bucket).str(key).str(upload_id).key();
 }

@@ -4,9 +4,13 @@
 //
 // Keys (s3_meta), all KeyBuilder-encoded so bytewise order is S3's listing order:
 //   B|bucket                      bucket record
-//   O|bucket|key                  object record (points at its data blobs)
+//   O|bucket|key                  the key's current version (points at its data blobs); in a
+//                                 versioned bucket possibly a delete marker
+//   N|bucket|key|~seq             noncurrent versions of a key, newest first (only while the key
+//                                 has an O record, so listing versions is one walk over O)
 //   U|bucket|key|upload-id        multipart upload in progress
 //   P|upload-id|part-number       uploaded part (points at its blob)
+//   X|bucket|upload-id            a completed upload's result (a repeated Complete answers it)
 //   W|blob                        blob being written (chunks on disk, no record yet)
 //   G|blob                        blob no longer referenced, to delete once no reader holds it
 // Object bytes live in s3_data under D|blob|chunk. A blob becomes visible only through the batch
@@ -55,6 +59,13 @@ struct BucketRecord {
   std::string lifecycle;
   /// PutBucketWebsite's WebsiteConfiguration value (JSON text); empty: no website.
   std::string website;
+  /// PutBucketVersioning: "" (never enabled), "Enabled" or "Suspended"; and its MFADelete.
+  std::string versioning;
+  std::string mfa_delete;
+  /// "Enabled" when the bucket was created with (or given) Object Lock; then `lock_rule` holds
+  /// the ObjectLockConfiguration's Rule (JSON text) when it has a default retention.
+  std::string object_lock;
+  std::string lock_rule;
   /// Settings stored and returned as put (s3_bucket_settings.cpp), by subresource; "" once
   /// deleted (a missing entry means S3's default).
   std::map<std::string, std::string> settings;
@@ -83,6 +94,17 @@ struct ObjectRecord {
   std::string checksum_type;       ///< FULL_OBJECT or COMPOSITE
   std::vector<Segment> segments;
   std::uint32_t parts_count = 0;   ///< > 0 for objects made by CompleteMultipartUpload
+  /// Versioning: the version's id ("" is the null version), its order among the key's versions
+  /// (larger is newer; 0 for records written before versioning existed), and whether it is a
+  /// delete marker (no data, no headers).
+  std::string version_id;
+  std::uint64_t seq = 0;
+  bool delete_marker = false;
+  /// Object Lock: retention mode ("", GOVERNANCE, COMPLIANCE) and its end, and the legal hold
+  /// ("ON", "OFF", or "" when never set).
+  std::string lock_mode;
+  std::int64_t lock_until_ms = 0;
+  std::string legal_hold;
 };
 
 struct UploadRecord {
@@ -118,7 +140,14 @@ std::string object_key(std::string_view bucket, std::string_view key);
 std::string object_prefix(std::string_view bucket, std::string_view name_prefix = {});
 /// The object name of an O| key (nullopt if malformed).
 std::optional<std::string> object_name_of(std::string_view store_key);
+/// A noncurrent version of bucket/key (`seq` is the version's order; newer sorts first).
+std::string noncurrent_key(std::string_view bucket, std::string_view key, std::uint64_t seq);
+/// Prefix of every noncurrent version of bucket/key.
+std::string noncurrent_prefix(std::string_view bucket, std::string_view key);
 std::string upload_key(std::string_view bucket, std::string_view key, std::string_view upload_id);
+/// What a completed multipart upload became (X|bucket|upload-id), kept for a repeated Complete.
+std::string completed_upload_key(std::string_view bucket, std::string_view upload_id);
+std::string completed_upload_prefix(std::string_view bucket);
 std::string upload_prefix(std::string_view bucket, std::string_view name_prefix = {});
 std::string part_key(std::string_view upload_id, std::uint32_t number);
 std::string part_prefix(std::string_view upload_id);

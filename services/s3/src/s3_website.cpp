@@ -224,7 +224,7 @@ Response S3Service::serve_website(RequestContext& ctx, const WebsiteTarget& targ
   ctx.account_id = b->account;
   auto serve = [&](const std::string& object_key, int status) -> std::optional<Response> {
     auto o = load_object(target.bucket, object_key);
-    if (!o) {
+    if (!o || o->delete_marker) {
       return std::nullopt;
     }
     for (const auto& [name, value] : o->headers) {
@@ -247,7 +247,8 @@ Response S3Service::serve_website(RequestContext& ctx, const WebsiteTarget& targ
       return std::move(*r);
     }
     // "photos" without the slash, when "photos/index.html" exists: S3 redirects to the folder.
-    if (!key.ends_with(suffix) && load_object(target.bucket, key + "/" + suffix)) {
+    if (auto index = key.ends_with(suffix) ? std::nullopt : load_object(target.bucket, key + "/" + suffix);
+        index && !index->delete_marker) {
       return redirect(302, target.base + target.key + "/");
     }
     if (auto r = routed(404)) {

@@ -228,10 +228,12 @@ TEST_F(PoolServiceTest, ResolutionNamesTheOperationItsIamActionAndStreaming) {
   EXPECT_FALSE(copy.streams_body);
   EXPECT_EQ(resolve("GET", "/bkt/a?tagging").iam_action, "s3:GetObjectTagging");
   // Subresources fogbank does not serve resolve to nothing: the handler answers NotImplemented.
-  EXPECT_EQ(resolve("PUT", "/bkt?versioning").operation, "");
+  EXPECT_EQ(resolve("PUT", "/bkt?versioning").operation, "PutBucketVersioning");
+  EXPECT_EQ(resolve("PUT", "/bkt?object-lock").iam_action, "s3:PutBucketObjectLockConfiguration");
+  EXPECT_EQ(resolve("PUT", "/bkt?torrent").operation, "");
   try {
-    (void)call("PUT", "/bkt?versioning");
-    ADD_FAILURE() << "PUT ?versioning answered";
+    (void)call("PUT", "/bkt?torrent");
+    ADD_FAILURE() << "PUT ?torrent answered";
   } catch (const AwsError& e) {
     EXPECT_EQ(e.status, 501);
   }

@@ -47,6 +47,12 @@ void expect_same(const ObjectRecord& a, const ObjectRecord& b) {
     EXPECT_EQ(a.segments[i].checksum, b.segments[i].checksum);
   }
   EXPECT_EQ(a.parts_count, b.parts_count);
+  EXPECT_EQ(a.version_id, b.version_id);
+  EXPECT_EQ(a.seq, b.seq);
+  EXPECT_EQ(a.delete_marker, b.delete_marker);
+  EXPECT_EQ(a.lock_mode, b.lock_mode);
+  EXPECT_EQ(a.lock_until_ms, b.lock_until_ms);
+  EXPECT_EQ(a.legal_hold, b.legal_hold);
 }
 
 TEST(ObjectRecordCodec, AsciiRecordRoundTripsAndMatchesTheGeneralEncoder) {
@@ -58,6 +64,31 @@ TEST(ObjectRecordCodec, AsciiRecordRoundTripsAndMatchesTheGeneralEncoder) {
   ObjectRecord back;
   ASSERT_TRUE(decode(text, back));
   expect_same(r, back);
+}
+
+TEST(ObjectRecordCodec, VersionAndLockFieldsMatchTheGeneralEncoder) {
+  ObjectRecord r = sample();
+  r.version_id = "Abc.def_0123456789abcdefghijklmn";
+  r.seq = 1795257503628001;
+  r.lock_mode = "GOVERNANCE";
+  r.lock_until_ms = 1900000000000;
+  r.legal_hold = "ON";
+  const std::string text = encode(r);
+  EXPECT_EQ(nlohmann::json::parse(text).dump(), text);
+  ObjectRecord back;
+  ASSERT_TRUE(decode(text, back));
+  expect_same(r, back);
+
+  ObjectRecord marker;
+  marker.delete_marker = true;
+  marker.seq = 7;
+  marker.version_id = "v";
+  const std::string m = encode(marker);
+  EXPECT_EQ(nlohmann::json::parse(m).dump(), m);
+  ASSERT_TRUE(decode(m, back));
+  expect_same(marker, back);
+  // A record of an unversioned bucket carries none of the fields.
+  EXPECT_EQ(encode(ObjectRecord{}).find("\"q\""), std::string::npos);
 }
 
 TEST(ObjectRecordCodec, EmptyRecord) {
