@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Paths relative to the checkout in ccache's keys: a fresh clone (CI's) reuses earlier builds.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+# Debug builds would otherwise hash the build directory's absolute path (it is in the debug info).
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 scripts/deps.sh test
 
 py=python3

@@ -199,6 +199,36 @@ class S3BucketConfigTest(fh.FogbankTestCase):
         self.s3.put_bucket_logging(Bucket=self.bucket, BucketLoggingStatus={})
         self.assertNotIn("LoggingEnabled", self.s3.get_bucket_logging(Bucket=self.bucket))
 
+    def test_configurations_by_id(self):
+        dest = "arn:aws:s3:::%s" % self.bucket
+        families = {
+            "inventory": ("InventoryConfiguration", lambda i: {
+                "Id": i, "IsEnabled": True, "IncludedObjectVersions": "Current", "Schedule": {"Frequency": "Daily"},
+                "Destination": {"S3BucketDestination": {"Bucket": dest, "Format": "CSV", "Prefix": "inv"}}}),
+            "analytics": ("AnalyticsConfiguration", lambda i: {
+                "Id": i, "Filter": {"Prefix": "logs/"}, "StorageClassAnalysis": {}}),
+            "metrics": ("MetricsConfiguration", lambda i: {"Id": i, "Filter": {"Prefix": "img/"}}),
+            "intelligent_tiering": ("IntelligentTieringConfiguration", lambda i: {
+                "Id": i, "Status": "Enabled", "Tierings": [{"Days": 90, "AccessTier": "ARCHIVE_ACCESS"}]}),
+        }
+        for family, (member, make) in families.items():
+            put = getattr(self.s3, "put_bucket_%s_configuration" % family)
+            get = getattr(self.s3, "get_bucket_%s_configuration" % family)
+            delete = getattr(self.s3, "delete_bucket_%s_configuration" % family)
+            listing = getattr(self.s3, "list_bucket_%s_configurations" % family)
+            list_key = member + "List"
+            self.assertNotIn(list_key, listing(Bucket=self.bucket), family)
+            self.error(lambda: get(Bucket=self.bucket, Id="a"), "NoSuchConfiguration", 404)
+            for i in ("b", "a"):
+                put(Bucket=self.bucket, Id=i, **{member: make(i)})
+            self.assertEqual(get(Bucket=self.bucket, Id="a")[member], make("a"), family)
+            self.assertEqual([c["Id"] for c in listing(Bucket=self.bucket)[list_key]], ["a", "b"], family)
+            self.error(lambda: put(Bucket=self.bucket, Id="c", **{member: make("d")}), "InvalidArgument")
+            delete(Bucket=self.bucket, Id="a")
+            self.error(lambda: get(Bucket=self.bucket, Id="a"), "NoSuchConfiguration", 404)
+            self.error(lambda: delete(Bucket=self.bucket, Id="a"), "NoSuchConfiguration", 404)
+            self.assertEqual([c["Id"] for c in listing(Bucket=self.bucket)[list_key]], ["b"], family)
+
 
 if __name__ == "__main__":
     fh.main()

@@ -1,9 +1,13 @@
 // Bucket settings that S3 stores and returns without fogbank acting on them yet: public access
 // block, object ownership, request payment, transfer acceleration, replication (validated
-// against both buckets' versioning; nothing is copied). One table row
+// against both buckets' versioning; nothing is copied), and the configurations a bucket holds
+// by Id (inventory, analytics, metrics, intelligent tiering). One table row
 // each: the subresource, the model operations whose shapes carry the document, what a bucket has
 // before anything is put (AWS's defaults since 2023), and the error once there is none.
 
+#include <algorithm>
+
+#include "fogbank/protocol/crypto.hpp"
 #include "s3_internal.hpp"
 
 namespace fogbank::s3 {
@@ -117,6 +121,142 @@ Response S3Service::get_setting(Call& c, const Setting& s) {
 
 Response S3Service::delete_setting(Call& c, const Setting& s) {
   return update_bucket(c, 204, [&](BucketRecord& b) { b.settings[std::string(s.subresource)] = ""; });
+}
+
+// ---- configurations by Id: ?inventory&id=..., ?analytics, ?metrics, ?intelligent-tiering
+
+namespace {
+
+struct IdConfigKind {
+  std::string_view subresource;
+  std::string_view put_op;
+  std::string_view get_op;
+  std::string_view list_op;
+  std::string_view list_root;    ///< the List answer's root element
+  std::string_view list_member;  ///< the List output's member holding the configurations
+};
+
+constexpr IdConfigKind kIdConfigs[] = {
+    {"inventory", "PutBucketInventoryConfiguration", "GetBucketInventoryConfiguration",
+     "ListBucketInventoryConfigurations", "ListInventoryConfigurationsResult", "InventoryConfigurationList"},
+    {"analytics", "PutBucketAnalyticsConfiguration", "GetBucketAnalyticsConfiguration",
+     "ListBucketAnalyticsConfigurations", "ListBucketAnalyticsConfigurationResult", "AnalyticsConfigurationList"},
+    {"metrics", "PutBucketMetricsConfiguration", "GetBucketMetricsConfiguration",
+     "ListBucketMetricsConfigurations", "ListMetricsConfigurationsResult", "MetricsConfigurationList"},
+    {"intelligent-tiering", "PutBucketIntelligentTieringConfiguration", "GetBucketIntelligentTieringConfiguration",
+     "ListBucketIntelligentTieringConfigurations", "ListBucketIntelligentTieringConfigurationsOutput",
+     "IntelligentTieringConfigurationList"},
+};
+constexpr std::size_t kMaxIdConfigs = 1000;
+constexpr std::size_t kIdConfigPage = 100;
+
+const IdConfigKind& id_config_kind(const Call& c) {
+  for (const auto& k : kIdConfigs) {
+    if (c.has(k.subresource)) {
+      return k;
+    }
+  }
+  throw protocol::errors::internal_failure("no configuration subresource");
+}
+
+std::string id_config_key(const IdConfigKind& k, std::string_view id) {
+  return std::string(k.subresource) + ":" + std::string(id);
+}
+
+const std::string& required_id(const Call& c) {
+  const std::string* id = c.param("id");
+  if (id == nullptr || id->empty()) {
+    throw errors::invalid_argument("Missing required parameter id.", "id", "");
+  }
+  return *id;
+}
+
+AwsError no_such_configuration() {
+  return AwsError("NoSuchConfiguration", 404, "The specified configuration does not exist.");
+}
+
+}  // namespace
+
+Response S3Service::put_id_config(Call& c) {
+  const auto& kind = id_config_kind(c);
+  const auto& id = required_id(c);
+  require_bucket(c);
+  auto doc = decode_body_xml(kind.put_op, c.body);
+  if (doc.value("Id", std::string()) != id) {
+    throw errors::invalid_argument("Configuration Id in the request body does not match the id parameter.", "id", id);
+  }
+  return update_bucket(c, 200, [&](BucketRecord& b) {
+    const auto prefix = id_config_key(kind, "");
+    const auto count = std::count_if(b.settings.begin(), b.settings.end(),
+                                     [&](const auto& e) { return e.first.starts_with(prefix) && !e.second.empty(); });
+    auto& slot = b.settings[id_config_key(kind, id)];
+    if (slot.empty() && static_cast<std::size_t>(count) >= kMaxIdConfigs) {
+      throw AwsError("TooManyConfigurations", 400, "You are attempting to create a new configuration but have already reached the 1,000-configuration limit.");
+    }
+    slot = doc.dump();
+  });
+}
+
+Response S3Service::get_id_config(Call& c) {
+  const auto& kind = id_config_kind(c);
+  const auto& id = required_id(c);
+  auto b = require_bucket(c);
+  auto it = b.settings.find(id_config_key(kind, id));
+  if (it == b.settings.end() || it->second.empty()) {
+    throw no_such_configuration();
+  }
+  return xml_response(encode_output_xml(kind.get_op, json::parse(it->second)));
+}
+
+Response S3Service::delete_id_config(Call& c) {
+  const auto& kind = id_config_kind(c);
+  const auto& id = required_id(c);
+  return update_bucket(c, 204, [&](BucketRecord& b) {
+    if (b.settings.erase(id_config_key(kind, id)) == 0) {
+      throw no_such_configuration();
+    }
+  });
+}
+
+Response S3Service::list_id_configs(Call& c) {
+  const auto& kind = id_config_kind(c);
+  auto b = require_bucket(c);
+  const auto prefix = id_config_key(kind, "");
+  std::string after;
+  const std::string* token = c.param("continuation-token");
+  if (token != nullptr) {
+    auto decoded = protocol::base64_decode(*token);
+    if (!decoded) {
+      throw errors::invalid_argument("The continuation token provided is incorrect", "continuation-token", *token);
+    }
+    after = *decoded;
+  }
+  json list = json::array();
+  bool truncated = false;
+  std::string last;
+  for (auto it = b.settings.lower_bound(prefix); it != b.settings.end() && it->first.starts_with(prefix); ++it) {
+    const auto id = it->first.substr(prefix.size());
+    if (it->second.empty() || (token != nullptr && id <= after)) {
+      continue;
+    }
+    if (list.size() == kIdConfigPage) {
+      truncated = true;
+      break;
+    }
+    list.push_back(json::parse(it->second));
+    last = id;
+  }
+  json out{{"IsTruncated", truncated}};
+  if (token != nullptr) {
+    out["ContinuationToken"] = *token;
+  }
+  if (truncated) {
+    out["NextContinuationToken"] = protocol::base64_encode(last);
+  }
+  if (!list.empty()) {
+    out[std::string(kind.list_member)] = std::move(list);
+  }
+  return xml_response(encode_output_xml(kind.list_op, out, kind.list_root));
 }
 
 Response S3Service::put_public_access_block(Call& c) { return put_setting(c, kPublicAccessBlock); }

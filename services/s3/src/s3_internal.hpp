@@ -239,6 +239,12 @@ class S3Service final : public protocol::Service {
   Response put_replication(Call& c);
   Response get_replication(Call& c);
   Response delete_replication(Call& c);
+  /// Inventory, analytics, metrics and intelligent-tiering configurations, by Id (the
+  /// subresource present in the request says which).
+  Response put_id_config(Call& c);
+  Response get_id_config(Call& c);
+  Response delete_id_config(Call& c);
+  Response list_id_configs(Call& c);
   Response put_setting(Call& c, const Setting& s);
   Response get_setting(Call& c, const Setting& s);
   Response delete_setting(Call& c, const Setting& s);

@@ -41,6 +41,7 @@ struct Operation {
   Handler handle = nullptr;
   StreamHandler stream = nullptr;
   Runs runs = Runs::kInline;
+  std::string_view param = {};  ///< query parameter the row also needs ("" = none)
 };
 
 using S = S3Service;
@@ -80,6 +81,22 @@ const Operation kOperations[] = {
     {"PutBucketReplication", "PUT", kBkt, "replication", "", &S::put_replication},
     {"GetBucketReplication", "GET", kBkt, "replication", "", &S::get_replication},
     {"DeleteBucketReplication", "DELETE", kBkt, "replication", "", &S::delete_replication},
+    {"PutBucketInventoryConfiguration", "PUT", kBkt, "inventory", "", &S::put_id_config},
+    {"GetBucketInventoryConfiguration", "GET", kBkt, "inventory", "", &S::get_id_config, nullptr, Runs::kInline, "id"},
+    {"ListBucketInventoryConfigurations", "GET", kBkt, "inventory", "", &S::list_id_configs},
+    {"DeleteBucketInventoryConfiguration", "DELETE", kBkt, "inventory", "", &S::delete_id_config},
+    {"PutBucketAnalyticsConfiguration", "PUT", kBkt, "analytics", "", &S::put_id_config},
+    {"GetBucketAnalyticsConfiguration", "GET", kBkt, "analytics", "", &S::get_id_config, nullptr, Runs::kInline, "id"},
+    {"ListBucketAnalyticsConfigurations", "GET", kBkt, "analytics", "", &S::list_id_configs},
+    {"DeleteBucketAnalyticsConfiguration", "DELETE", kBkt, "analytics", "", &S::delete_id_config},
+    {"PutBucketMetricsConfiguration", "PUT", kBkt, "metrics", "", &S::put_id_config},
+    {"GetBucketMetricsConfiguration", "GET", kBkt, "metrics", "", &S::get_id_config, nullptr, Runs::kInline, "id"},
+    {"ListBucketMetricsConfigurations", "GET", kBkt, "metrics", "", &S::list_id_configs},
+    {"DeleteBucketMetricsConfiguration", "DELETE", kBkt, "metrics", "", &S::delete_id_config},
+    {"PutBucketIntelligentTieringConfiguration", "PUT", kBkt, "intelligent-tiering", "", &S::put_id_config},
+    {"GetBucketIntelligentTieringConfiguration", "GET", kBkt, "intelligent-tiering", "", &S::get_id_config, nullptr, Runs::kInline, "id"},
+    {"ListBucketIntelligentTieringConfigurations", "GET", kBkt, "intelligent-tiering", "", &S::list_id_configs},
+    {"DeleteBucketIntelligentTieringConfiguration", "DELETE", kBkt, "intelligent-tiering", "", &S::delete_id_config},
     {"GetBucketWebsite", "GET", kBkt, "website", "", &S::get_bucket_website},
     {"DeleteBucketWebsite", "DELETE", kBkt, "website", "", &S::delete_bucket_website},
     {"GetBucketLifecycleConfiguration", "GET", kBkt, "lifecycle", "", &S::get_bucket_lifecycle},
@@ -252,6 +269,9 @@ const Operation* find_operation(const protocol::RequestHead& head, const Target&
     if (!op.header.empty() && !head.headers.has(op.header)) {
       continue;
     }
+    if (!op.param.empty() && !has_param(op.param)) {
+      continue;
+    }
     return &op;
   }
   return nullptr;
@@ -306,6 +326,22 @@ std::string iam_action_of(std::string_view operation) {
       {"DeleteObjects", "DeleteObject"},
       {"DeleteBucketTagging", "PutBucketTagging"},
       {"PutObjectLockConfiguration", "PutBucketObjectLockConfiguration"},
+      {"PutBucketInventoryConfiguration", "PutInventoryConfiguration"},
+      {"GetBucketInventoryConfiguration", "GetInventoryConfiguration"},
+      {"ListBucketInventoryConfigurations", "GetInventoryConfiguration"},
+      {"DeleteBucketInventoryConfiguration", "PutInventoryConfiguration"},
+      {"PutBucketAnalyticsConfiguration", "PutAnalyticsConfiguration"},
+      {"GetBucketAnalyticsConfiguration", "GetAnalyticsConfiguration"},
+      {"ListBucketAnalyticsConfigurations", "GetAnalyticsConfiguration"},
+      {"DeleteBucketAnalyticsConfiguration", "PutAnalyticsConfiguration"},
+      {"PutBucketMetricsConfiguration", "PutMetricsConfiguration"},
+      {"GetBucketMetricsConfiguration", "GetMetricsConfiguration"},
+      {"ListBucketMetricsConfigurations", "GetMetricsConfiguration"},
+      {"DeleteBucketMetricsConfiguration", "PutMetricsConfiguration"},
+      {"PutBucketIntelligentTieringConfiguration", "PutIntelligentTieringConfiguration"},
+      {"GetBucketIntelligentTieringConfiguration", "GetIntelligentTieringConfiguration"},
+      {"ListBucketIntelligentTieringConfigurations", "GetIntelligentTieringConfiguration"},
+      {"DeleteBucketIntelligentTieringConfiguration", "PutIntelligentTieringConfiguration"},
       {"GetObjectLockConfiguration", "GetBucketObjectLockConfiguration"},
       {"GetBucketEncryption", "GetEncryptionConfiguration"},
       {"PutBucketEncryption", "PutEncryptionConfiguration"},
