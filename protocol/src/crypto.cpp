@@ -391,3 +391,109 @@ Md5Digest Md5::finish() {
 }
 
 }  // namespace fogbank::protocol
+
+namespace fogbank::protocol {
+
+namespace {
+
+struct CipherCtxFree {
+  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+
+CipherCtxPtr new_cipher_ctx() {
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) {
+    throw std::runtime_error("EVP_CIPHER_CTX_new failed");
+  }
+  return ctx;
+}
+
+const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+}  // namespace
+
+struct AesCtr::Impl {
+  CipherCtxPtr ctx;
+};
+
+AesCtr::AesCtr(std::string_view key, std::string_view iv, std::uint64_t offset) : impl_(std::make_unique<Impl>()) {
+  if (key.size() != 32 || iv.size() != 16) {
+    throw std::invalid_argument("AES-256-CTR needs a 32-byte key and a 16-byte IV");
+  }
+  // The counter block of `offset`: the IV plus the block index, as one 128-bit big-endian sum.
+  std::array<unsigned char, 16> counter{};
+  std::memcpy(counter.data(), iv.data(), 16);
+  std::uint64_t add = offset / 16;
+  for (int i = 15; i >= 0 && add != 0; --i) {
+    const unsigned sum = counter[static_cast<std::size_t>(i)] + static_cast<unsigned>(add & 0xff);
+    counter[static_cast<std::size_t>(i)] = static_cast<unsigned char>(sum);
+    add = (add >> 8) + (sum >> 8);
+  }
+  impl_->ctx = new_cipher_ctx();
+  if (EVP_EncryptInit_ex(impl_->ctx.get(), EVP_aes_256_ctr(), nullptr, bytes(key), counter.data()) != 1) {
+    throw std::runtime_error("AES-256-CTR init failed");
+  }
+  if (const auto within = static_cast<std::size_t>(offset % 16); within != 0) {
+    std::array<char, 16> skip{};
+    apply(skip.data(), within);
+  }
+}
+
+AesCtr::~AesCtr() = default;
+AesCtr::AesCtr(AesCtr&&) noexcept = default;
+AesCtr& AesCtr::operator=(AesCtr&&) noexcept = default;
+
+void AesCtr::apply(char* data, std::size_t n) {
+  auto* p = reinterpret_cast<unsigned char*>(data);
+  while (n > 0) {
+    const int chunk = static_cast<int>(std::min<std::size_t>(n, 1u << 30));
+    int out = 0;
+    if (EVP_EncryptUpdate(impl_->ctx.get(), p, &out, p, chunk) != 1 || out != chunk) {
+      throw std::runtime_error("AES-256-CTR failed");
+    }
+    p += chunk;
+    n -= static_cast<std::size_t>(chunk);
+  }
+}
+
+std::string aes_gcm_seal(std::string_view key, std::string_view plaintext, std::string_view aad) {
+  if (key.size() != 32) {
+    throw std::invalid_argument("AES-256-GCM needs a 32-byte key");
+  }
+  std::string out = random_bytes(12);
+  out.resize(12 + plaintext.size() + 16);
+  auto ctx = new_cipher_ctx();
+  int len = 0;
+  auto* body = reinterpret_cast<unsigned char*>(out.data() + 12);
+  if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, bytes(key), bytes(out.substr(0, 12))) != 1 ||
+      (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1) ||
+      EVP_EncryptUpdate(ctx.get(), body, &len, bytes(plaintext), static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptFinal_ex(ctx.get(), body + len, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, out.data() + 12 + plaintext.size()) != 1) {
+    throw std::runtime_error("AES-256-GCM seal failed");
+  }
+  return out;
+}
+
+std::optional<std::string> aes_gcm_open(std::string_view key, std::string_view sealed, std::string_view aad) {
+  if (key.size() != 32 || sealed.size() < 28) {
+    return std::nullopt;
+  }
+  const auto text = sealed.substr(12, sealed.size() - 28);
+  std::string tag(sealed.substr(sealed.size() - 16));
+  std::string out(text.size(), '\0');
+  auto ctx = new_cipher_ctx();
+  int len = 0;
+  auto* body = reinterpret_cast<unsigned char*>(out.data());
+  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, bytes(key), bytes(sealed.substr(0, 12))) != 1 ||
+      (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1) ||
+      EVP_DecryptUpdate(ctx.get(), body, &len, bytes(text), static_cast<int>(text.size())) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16, tag.data()) != 1 ||
+      EVP_DecryptFinal_ex(ctx.get(), body + len, &len) != 1) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace fogbank::protocol

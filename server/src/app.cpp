@@ -320,6 +320,7 @@ struct App::Impl final : RequestHandler {
     service_options.kinesis.shard_limit = config.kinesis_shard_limit;
     service_options.kinesis.lifecycle_delay_ms = config.kinesis_lifecycle_delay_ms;
     service_options.kinesis.enforce_throughput = config.kinesis_limits;
+    service_options.s3.encrypt_all = config.encrypt_at_rest == "all";
     for (auto& s : services::make_all(*platform, credentials, service_options)) {
       dispatcher->add(s);
     }

@@ -103,6 +103,10 @@ std::optional<int> parse_config(int argc, char** argv, Config& c) {
                  "Enforce Kinesis' per-shard throughput limits (1 MiB/s and 1000 records/s in; 2 MiB/s "
                  "and 5 GetRecords calls/s out) with ProvisionedThroughputExceededException")
       ->envname("FOGBANK_KINESIS_LIMITS")->capture_default_str();
+  app.add_option("--encrypt-at-rest", c.encrypt_at_rest,
+                 "Which S3 object data is encrypted at rest (AES-256): 'requested' (SSE headers, SSE-C, or "
+                 "a bucket's encryption configuration) or 'all'")
+      ->envname("FOGBANK_ENCRYPT_AT_REST")->check(CLI::IsMember({"requested", "all"}))->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

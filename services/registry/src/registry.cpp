@@ -20,7 +20,7 @@ std::vector<std::shared_ptr<protocol::Service>> make_all(const protocol::Platfor
   auto sns = sns::make_sns(platform, sqs.sink);
   std::vector<std::shared_ptr<protocol::Service>> all;
   all.push_back(sts::make_sts_service(platform, credentials));
-  auto s3 = s3::make_s3(platform, s3::NotificationTargets{sqs.sink, sns.publisher});
+  auto s3 = s3::make_s3(platform, s3::NotificationTargets{sqs.sink, sns.publisher}, options.s3);
   all.push_back(s3.service);
   all.push_back(sqs.service);
   all.push_back(sns.service);

@@ -122,6 +122,9 @@ std::string shown_version_id(const ObjectRecord& o);
 /// x-amz-version-id for responses about `o` (buckets that ever had versioning, and versions
 /// that have an id).
 void add_version_headers(Response& r, const BucketRecord& b, const ObjectRecord& o);
+/// x-amz-server-side-encryption (with the KMS key id and bucket key) or the SSE-C customer
+/// algorithm and key MD5 of an object (s3_encryption.cpp).
+void add_encryption_headers(Response& r, const ObjectRecord& o);
 /// x-amz-object-lock-* of a locked or held version.
 void add_lock_headers(Response& r, const ObjectRecord& o);
 
@@ -196,7 +199,7 @@ using StreamHandler = std::unique_ptr<protocol::BodySink> (S3Service::*)(std::sh
 
 class S3Service final : public protocol::Service {
  public:
-  explicit S3Service(const protocol::Platform& platform, NotificationTargets targets = {});
+  explicit S3Service(const protocol::Platform& platform, NotificationTargets targets = {}, S3Options options = {});
   ~S3Service() override;
   S3Service(const S3Service&) = delete;
   S3Service& operator=(const S3Service&) = delete;
@@ -397,6 +400,21 @@ class S3Service final : public protocol::Service {
   Response update_version(Call& c, const std::function<void(const BucketRecord&, ObjectRecord&)>& change);
   std::atomic<std::uint64_t> last_seq_{0};
 
+  // ---- encryption at rest (s3_encryption.cpp)
+  /// The master key that seals data keys, made on first start.
+  std::string load_master_key();
+  /// Decides how a new object's data is stored: SSE-C (the request's customer key), or a new
+  /// sealed data key when the request, the bucket's default encryption or --encrypt-at-rest all
+  /// asks for encryption (the bucket default's headers are added to `record`). Returns the key
+  /// to encrypt with, empty for plain text.
+  std::string choose_encryption(const Call& c, const BucketRecord& b, ObjectRecord& record);
+  /// The key an object's data is read with: its sealed data key, or the customer key the request
+  /// (or, with `copy_source`, its x-amz-copy-source-server-side-encryption-customer-* headers)
+  /// must carry for an SSE-C object; empty for plain text.
+  std::string data_key(const Call& c, const ObjectRecord& o, bool copy_source = false) const;
+  std::string master_key_;
+  bool encrypt_all_ = false;
+
   // ---- shared by the handler files
   /// The bucket, if it exists and the caller may use it (NoSuchBucket / AccessDenied otherwise).
   BucketRecord require_bucket(const Call& c);
@@ -420,8 +438,9 @@ class S3Service final : public protocol::Service {
     Segment segment;
     std::string md5_hex;
   };
+  /// `source_key` reads the source's data, `dest_key` encrypts the copy (either empty: plain).
   CopiedBlob copy_bytes(const ObjectRecord& source, std::uint64_t offset, std::uint64_t length,
-                        storage::Batch& batch);
+                        storage::Batch& batch, const std::string& source_key, const std::string& dest_key);
   /// x-amz-copy-source parsed and loaded, its x-amz-copy-source-if-* conditions checked.
   struct CopySource {
     std::string bucket;

@@ -59,6 +59,7 @@ Response S3Service::create_multipart_upload(Call& c) {
   u.upload_id = new_upload_id(u.initiated_ms);
   u.object = object_from_headers(c);
   apply_default_retention(bucket, u.object);
+  (void)choose_encryption(c, bucket, u.object);  // sealed in the record; SSE-C parts bring their key
   if (auto alg = c.header("x-amz-checksum-algorithm")) {
     u.object.checksum_algorithm = std::string(*alg);
     for (auto& ch : u.object.checksum_algorithm) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -91,7 +92,7 @@ Response S3Service::create_multipart_upload(Call& c) {
       .element("Key", c.key)
       .element("UploadId", u.upload_id);
   auto r = xml_response(xml.finish());
-  r.headers.set("x-amz-server-side-encryption", sse_algorithm(u.object));
+  add_encryption_headers(r, u.object);
   if (!u.object.checksum_algorithm.empty()) {
     r.headers.set("x-amz-checksum-algorithm", u.object.checksum_algorithm);
     r.headers.set("x-amz-checksum-type", u.object.checksum_type);
@@ -130,7 +131,11 @@ class UploadPartSink final : public protocol::BodySink {
   UploadPartSink(S3Service& s3, std::shared_ptr<Call> call, UploadRecord upload, std::uint32_t number)
       : s3_(s3), call_(std::move(call)), upload_(std::move(upload)), number_(number),
         digests_(*call_, upload_.object.checksum_algorithm, upload_.object.checksum_algorithm.empty()),
-        writer_(s3.blobs_.new_writer()) {}
+        writer_(s3.blobs_.new_writer()) {
+    if (auto key = s3.data_key(*call_, upload_.object); !key.empty()) {
+      writer_->encrypt_with(key);
+    }
+  }
 
   void write(std::string_view data) override {
     digests_.update(data);
@@ -152,7 +157,7 @@ class UploadPartSink final : public protocol::BodySink {
     commit_part(s3_, *call_, upload_, part, batch);
     Response r(200, "");
     r.headers.set("ETag", quote_etag(part.etag));
-    r.headers.set("x-amz-server-side-encryption", sse_algorithm(upload_.object));
+    add_encryption_headers(r, upload_.object);
     if (!part.checksum.empty() && !digests_.defaulted) {
       r.headers.set("x-amz-checksum-" + protocol::ascii_lower(digests_.checksum_algorithm), part.checksum);
     }
@@ -215,7 +220,7 @@ Response S3Service::upload_part_copy(Call& c) {
     length = b - a + 1;
   }
   storage::Batch batch;
-  auto copied = copy_bytes(src.object, offset, length, batch);
+  auto copied = copy_bytes(src.object, offset, length, batch, data_key(c, src.object, true), data_key(c, upload.object));
   PartRecord part;
   part.number = number;
   part.size = copied.segment.size;
@@ -381,7 +386,7 @@ Response S3Service::completion_response(const Call& c, const BucketRecord& bucke
     xml.element("ChecksumType", record.checksum_type);
   }
   auto r = xml_response(xml.finish());
-  r.headers.set("x-amz-server-side-encryption", sse_algorithm(record));
+  add_encryption_headers(r, record);
   add_version_headers(r, bucket, record);
   return r;
 }

@@ -29,8 +29,9 @@ void check_new_key(const Call& c) {
 /// Streams an object range out of storage.
 class ObjectProducer final : public protocol::BodyProducer {
  public:
-  ObjectProducer(BlobStore& blobs, std::vector<Segment> segments, std::uint64_t offset, std::uint64_t length)
-      : reader_(blobs, std::move(segments), offset, length) {}
+  ObjectProducer(BlobStore& blobs, std::vector<Segment> segments, std::uint64_t offset, std::uint64_t length,
+                 std::string key)
+      : reader_(blobs, std::move(segments), offset, length, std::move(key)) {}
   std::size_t read(char* buf, std::size_t n) override { return reader_.read(buf, n); }
 
  private:
@@ -154,9 +155,7 @@ void add_object_headers(Response& r, const ObjectRecord& o, const Call& c) {
   r.headers.set("ETag", quote_etag(o.etag));
   r.headers.set("Last-Modified", http_date(o.modified_ms));
   r.headers.set("Accept-Ranges", "bytes");
-  if (!r.headers.has("x-amz-server-side-encryption")) {
-    r.headers.set("x-amz-server-side-encryption", "AES256");  // S3 encrypts every object
-  }
+  add_encryption_headers(r, o);  // S3 reports every object encrypted (SSE-S3 at least)
   if (o.storage_class != "STANDARD") {
     r.headers.set("x-amz-storage-class", o.storage_class);
   }
@@ -179,9 +178,13 @@ std::uint32_t parse_part_number(std::string_view text) {
 /// and commits the record (which makes the blob visible) in one batch.
 class PutObjectSink final : public protocol::BodySink {
  public:
-  PutObjectSink(S3Service& s3, std::shared_ptr<Call> call, ObjectRecord record)
+  PutObjectSink(S3Service& s3, std::shared_ptr<Call> call, ObjectRecord record, const std::string& key)
       : s3_(s3), call_(std::move(call)), record_(std::move(record)), digests_(*call_, {}, true),
-        writer_(s3.blobs_.new_writer()) {}
+        writer_(s3.blobs_.new_writer()) {
+    if (!key.empty()) {
+      writer_->encrypt_with(key);
+    }
+  }
 
   void write(std::string_view data) override {
     digests_.update(data);
@@ -217,7 +220,7 @@ class PutObjectSink final : public protocol::BodySink {
     if (versioned_) {
       r.headers.set("x-amz-version-id", shown_version_id(record_));
     }
-    r.headers.set("x-amz-server-side-encryption", sse_algorithm(record_));
+    add_encryption_headers(r, record_);
     if (!record_.checksum.empty()) {
       r.headers.set("x-amz-checksum-" + protocol::ascii_lower(record_.checksum_algorithm), record_.checksum);
       r.headers.set("x-amz-checksum-type", "FULL_OBJECT");
@@ -266,8 +269,10 @@ WriteOutcome S3Service::put_as_service(const ServiceObject& object) {
   WriteOutcome out;
   try {
     check_new_key(*call);
-    require_bucket(*call);
-    PutObjectSink sink(*this, call, object_from_headers(*call));
+    auto bucket = require_bucket(*call);
+    auto record = object_from_headers(*call);
+    auto key = choose_encryption(*call, bucket, record);
+    PutObjectSink sink(*this, call, std::move(record), key);
     try {
       sink.write(object.body);
       Response r = sink.finish();
@@ -292,11 +297,12 @@ std::unique_ptr<protocol::BodySink> S3Service::put_object(std::shared_ptr<Call> 
   auto bucket = require_bucket(*c);
   auto record = object_from_headers(*c);
   apply_default_retention(bucket, record);
+  auto key = choose_encryption(*c, bucket, record);
   // Fail fast on a doomed conditional write; it is checked again when the upload commits.
   if (c->header("if-none-match") || c->header("if-match")) {
     check_write_conditions(*c, load_object(c->bucket, c->key));
   }
-  return std::make_unique<PutObjectSink>(*this, std::move(c), std::move(record));
+  return std::make_unique<PutObjectSink>(*this, std::move(c), std::move(record), key);
 }
 
 namespace {
@@ -304,6 +310,7 @@ namespace {
 Response read_object(S3Service& s3, Call& c, bool with_body) {
   auto bucket = s3.require_bucket(c);
   auto o = s3.require_version(c, bucket).record;
+  auto key = s3.data_key(c, o);
   check_read_conditions(c, o);
   Response r(200, "");
   add_object_headers(r, o, c);
@@ -354,7 +361,7 @@ Response read_object(S3Service& s3, Call& c, bool with_body) {
     return r;
   }
   if (length <= kInlineBodyLimit) {
-    BlobStore::Reader reader(s3.blobs_, o.segments, offset, length);
+    BlobStore::Reader reader(s3.blobs_, o.segments, offset, length, key);
     r.body.resize(length);
     std::size_t got = 0;
     while (got < length) {
@@ -365,7 +372,7 @@ Response read_object(S3Service& s3, Call& c, bool with_body) {
       got += n;
     }
   } else {
-    r.producer = std::make_unique<ObjectProducer>(s3.blobs_, o.segments, offset, length);
+    r.producer = std::make_unique<ObjectProducer>(s3.blobs_, o.segments, offset, length, std::move(key));
     r.content_length = length;
   }
   return r;
@@ -536,6 +543,15 @@ Response S3Service::copy_object(Call& c) {
   }
   record.version_id.clear();
   record.seq = 0;  // a new version: commit_object stamps it
+  // The copy is encrypted as this request (or the bucket's default) says, not as the source was.
+  const auto source_key = data_key(c, src.object, true);
+  std::erase_if(record.headers, [](const auto& h) { return h.first.starts_with("x-amz-server-side-encryption"); });
+  for (const auto& h : fresh.headers) {
+    if (h.first.starts_with("x-amz-server-side-encryption")) {
+      record.headers.push_back(h);
+    }
+  }
+  const auto dest_key = choose_encryption(c, bucket, record);
   record.lock_mode.clear();
   record.lock_until_ms = 0;
   record.legal_hold.clear();
@@ -548,10 +564,10 @@ Response S3Service::copy_object(Call& c) {
   // current null version of the same key. Every other copy gets bytes of its own, so deleting
   // one version never takes another's data.
   if (same && bucket.versioning.empty() && current && src.object.seq == current->seq &&
-      src.object.version_id == current->version_id) {
+      src.object.version_id == current->version_id && source_key.empty() && dest_key.empty()) {
     // Same bytes: the new record keeps the blobs (commit_object sees them reused).
   } else {
-    auto copied = copy_bytes(src.object, 0, src.object.size, batch);
+    auto copied = copy_bytes(src.object, 0, src.object.size, batch, source_key, dest_key);
     record.segments = {Segment{copied.segment.blob, copied.segment.size, {}, {}}};
     record.etag = copied.md5_hex;  // a copy is a single-part object, whatever the source was
     record.parts_count = 0;
@@ -574,7 +590,7 @@ Response S3Service::copy_object(Call& c) {
       .element("LastModified", iso8601_ms(record.modified_ms));
   write_checksum_elements(xml, record.checksum_algorithm, record.checksum);
   auto r = xml_response(xml.finish());
-  r.headers.set("x-amz-server-side-encryption", sse_algorithm(record));
+  add_encryption_headers(r, record);
   add_version_headers(r, bucket, record);
   if (!src.version_id.empty()) {
     r.headers.set("x-amz-copy-source-version-id", src.version_id);

@@ -303,6 +303,9 @@ Response S3Service::post_object(Call& c) {
   storage::Batch batch;
   {
     auto writer = blobs_.new_writer();
+    if (auto key = choose_encryption(c, bucket, record); !key.empty()) {
+      writer->encrypt_with(key);
+    }
     writer->append(file->value);
     writer->finish(batch);
     record.segments = {Segment{writer->blob(), record.size, {}, {}}};

@@ -365,7 +365,7 @@ std::string iam_action_of(std::string_view operation) {
 
 }  // namespace
 
-S3Service::S3Service(const protocol::Platform& platform, NotificationTargets targets)
+S3Service::S3Service(const protocol::Platform& platform, NotificationTargets targets, S3Options options)
     : store_(platform.store),
       clock_(platform.clock),
       scheduler_(platform.scheduler),
@@ -373,6 +373,8 @@ S3Service::S3Service(const protocol::Platform& platform, NotificationTargets tar
              [&pool = platform.scheduler](std::function<void()> task) { pool.post(std::move(task)); }),
       keys_(platform.keys),
       notifications_(std::move(targets.queues), std::move(targets.topics)) {
+  master_key_ = load_master_key();
+  encrypt_all_ = options.encrypt_all;
   blobs_.sweep();
   load_buckets();
   schedule_lifecycle();
@@ -814,6 +816,10 @@ ObjectRecord S3Service::object_from_headers(const Call& c) {
     if (auto kms = h.get("x-amz-server-side-encryption-aws-kms-key-id")) {
       r.headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", std::string(*kms));
     }
+    if (auto bucket_key = h.get("x-amz-server-side-encryption-bucket-key-enabled");
+        bucket_key && protocol::iequals(*bucket_key, "true")) {
+      r.headers.emplace_back("x-amz-server-side-encryption-bucket-key-enabled", "true");
+    }
   }
   if (auto sc = h.get("x-amz-storage-class")) {
     static constexpr std::string_view kClasses[] = {
@@ -854,9 +860,13 @@ void S3Service::check_write_conditions(const Call& c, const std::optional<Object
 }
 
 S3Service::CopiedBlob S3Service::copy_bytes(const ObjectRecord& source, std::uint64_t offset,
-                                            std::uint64_t length, storage::Batch& batch) {
+                                            std::uint64_t length, storage::Batch& batch,
+                                            const std::string& source_key, const std::string& dest_key) {
   auto writer = blobs_.new_writer();
-  BlobStore::Reader reader(blobs_, source.segments, offset, length);
+  if (!dest_key.empty()) {
+    writer->encrypt_with(dest_key);
+  }
+  BlobStore::Reader reader(blobs_, source.segments, offset, length, source_key);
   protocol::Md5 md5;
   std::string buf(256 * 1024, '\0');
   for (;;) {
@@ -983,8 +993,8 @@ class ServiceObjectWriter final : public ObjectWriter {
 
 }  // namespace
 
-S3Parts make_s3(const protocol::Platform& platform, NotificationTargets targets) {
-  auto s3 = std::make_shared<S3Service>(platform, std::move(targets));
+S3Parts make_s3(const protocol::Platform& platform, NotificationTargets targets, S3Options options) {
+  auto s3 = std::make_shared<S3Service>(platform, std::move(targets), options);
   return {s3, std::make_shared<ServiceObjectWriter>(s3)};
 }
 

@@ -56,6 +56,12 @@ void add_version_fields(json& j, const ObjectRecord& r) {
   if (!r.version_id.empty()) {
     j["v"] = r.version_id;
   }
+  if (!r.customer_key_md5.empty()) {
+    j["ck"] = r.customer_key_md5;
+  }
+  if (!r.wrapped_key.empty()) {
+    j["wk"] = r.wrapped_key;
+  }
 }
 
 json object_to_json(const ObjectRecord& r) {
@@ -97,6 +103,8 @@ void object_from_json(const json& j, ObjectRecord& r) {
   r.lock_until_ms = j.value("lu", std::int64_t{0});
   r.seq = j.value("q", std::uint64_t{0});
   r.version_id = j.value("v", std::string());
+  r.customer_key_md5 = j.value("ck", std::string());
+  r.wrapped_key = j.value("wk", std::string());
 }
 
 /// Appends `s` as a JSON string; false (and nothing usable) if it has a non-ASCII byte, which
@@ -169,6 +177,9 @@ std::optional<std::string> encode_ascii_object(const ObjectRecord& r) {
   };
   out.push_back('{');
   bool ok = text("c", r.storage_class);
+  if (!r.customer_key_md5.empty()) {
+    ok = ok && text("ck", r.customer_key_md5);
+  }
   if (r.delete_marker) {
     field("d");
     out += "true";
@@ -212,6 +223,9 @@ std::optional<std::string> encode_ascii_object(const ObjectRecord& r) {
   ok = ok && append_pairs(out, r.metadata);
   if (!r.version_id.empty()) {
     ok = ok && text("v", r.version_id);
+  }
+  if (!r.wrapped_key.empty()) {
+    ok = ok && text("wk", r.wrapped_key);
   }
   out.push_back('}');
   if (!ok) {
@@ -430,7 +444,16 @@ BlobStore::Writer::~Writer() {
   }
 }
 
+void BlobStore::Writer::encrypt_with(std::string_view key) {
+  cipher_ = std::make_unique<protocol::AesCtr>(key, blob_iv(blob_), writer_.size());
+}
+
 void BlobStore::Writer::append(std::string_view data) {
+  if (cipher_) {
+    scratch_.assign(data);
+    cipher_->apply(scratch_.data(), scratch_.size());
+    data = scratch_;
+  }
   if (!marked_ && writer_.size() + data.size() >= writer_.chunk_size()) {
     // The first full chunk is about to hit the disk: record it so a crash cannot orphan it.
     if (auto st = owner_.store_.put(Space::kS3Meta, writing_key(blob_), ""); !st) {
@@ -487,8 +510,8 @@ std::unique_ptr<BlobStore::Writer> BlobStore::new_writer() {
 }
 
 BlobStore::Reader::Reader(BlobStore& owner, std::vector<Segment> segments, std::uint64_t offset,
-                          std::uint64_t length)
-    : owner_(owner), segments_(std::move(segments)), skip_(offset), left_(length) {
+                          std::uint64_t length, std::string key)
+    : owner_(owner), segments_(std::move(segments)), skip_(offset), left_(length), key_(std::move(key)) {
   for (const auto& s : segments_) {
     owner_.lease(s.blob);
   }
@@ -515,10 +538,16 @@ std::size_t BlobStore::Reader::read(char* buf, std::size_t n) {
       auto len = std::min<std::uint64_t>(s.size - skip_, left_);
       current_ = std::make_unique<storage::BlobReader>(owner_.store_, Space::kS3Data, data_prefix(s.blob),
                                                        skip_, len, storage::kDefaultChunkSize, owner_.read_ahead_);
+      if (!key_.empty()) {
+        cipher_ = std::make_unique<protocol::AesCtr>(key_, blob_iv(s.blob), skip_);
+      }
       skip_ = 0;
     }
     auto got = current_->read(buf, static_cast<std::size_t>(std::min<std::uint64_t>(n, left_)));
     if (got > 0) {
+      if (cipher_) {
+        cipher_->apply(buf, got);
+      }
       left_ -= got;
       return got;
     }
@@ -526,6 +555,11 @@ std::size_t BlobStore::Reader::read(char* buf, std::size_t n) {
     ++index_;
   }
   return 0;
+}
+
+std::string BlobStore::blob_iv(std::string_view blob) {
+  const auto digest = protocol::sha256("fogbank-s3-blob-iv:" + std::string(blob));
+  return std::string(reinterpret_cast<const char*>(digest.data()), 16);
 }
 
 void BlobStore::retire(storage::Batch& batch, std::string_view blob) {

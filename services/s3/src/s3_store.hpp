@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "fogbank/protocol/clock.hpp"
+#include "fogbank/protocol/crypto.hpp"
 #include "fogbank/storage/blob.hpp"
 #include "fogbank/storage/store.hpp"
 
@@ -105,6 +106,10 @@ struct ObjectRecord {
   std::string lock_mode;
   std::int64_t lock_until_ms = 0;
   std::string legal_hold;
+  /// Encryption at rest: the object's data key sealed with the service's master key (base64),
+  /// or, for SSE-C, the base64 MD5 of the customer's key (the key itself is never stored).
+  std::string wrapped_key;
+  std::string customer_key_md5;
 };
 
 struct UploadRecord {
@@ -169,6 +174,9 @@ class BlobStore {
     Writer(BlobStore& owner, std::string blob);
     ~Writer();
     void append(std::string_view data);
+    /// Encrypts what is appended from now on with `key` (AES-256-CTR, the blob's IV); call it
+    /// before the first append.
+    void encrypt_with(std::string_view key);
     /// Adds the trailing chunk and clears the W marker in `batch`.
     void finish(storage::Batch& batch);
     void abort() noexcept;
@@ -181,6 +189,8 @@ class BlobStore {
     storage::BlobWriter writer_;
     bool marked_ = false;
     bool done_ = false;
+    std::unique_ptr<protocol::AesCtr> cipher_;
+    std::string scratch_;
   };
   std::unique_ptr<Writer> new_writer();
 
@@ -188,7 +198,9 @@ class BlobStore {
   /// overwrite cannot delete the bytes being read.
   class Reader {
    public:
-    Reader(BlobStore& owner, std::vector<Segment> segments, std::uint64_t offset, std::uint64_t length);
+    /// `key`: the object's data key when its blobs are encrypted (empty: stored in plain text).
+    Reader(BlobStore& owner, std::vector<Segment> segments, std::uint64_t offset, std::uint64_t length,
+           std::string key = {});
     ~Reader();
     std::size_t read(char* buf, std::size_t n);
 
@@ -199,6 +211,8 @@ class BlobStore {
     std::uint64_t skip_;  // bytes to skip before the range starts
     std::uint64_t left_;
     std::unique_ptr<storage::BlobReader> current_;
+    std::string key_;
+    std::unique_ptr<protocol::AesCtr> cipher_;
   };
 
   /// Marks blobs unreferenced inside the batch that drops their last reference.
@@ -209,6 +223,9 @@ class BlobStore {
   void collect(const std::vector<Segment>& segments);
 
   static std::string data_prefix(std::string_view blob);
+  /// The CTR IV of a blob's bytes: unique per blob, so one data key (an SSE-C customer's, used
+  /// for many objects) never encrypts two blobs with the same counter stream.
+  static std::string blob_iv(std::string_view blob);
 
  private:
   void lease(const std::string& blob);

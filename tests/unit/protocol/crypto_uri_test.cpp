@@ -28,6 +28,39 @@ TEST(Crypto, HmacSha256Rfc4231) {
   EXPECT_EQ(hex(hmac_sha256("", "")), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
+TEST(Crypto, AesCtrSp800_38aVectorAndMidStreamOffsets) {
+  // NIST SP 800-38A F.5.5 (CTR-AES256.Encrypt), first two blocks.
+  const auto key = *unhex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
+  const auto iv = *unhex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+  auto data = *unhex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51");
+  AesCtr(key, iv).apply(data.data(), data.size());
+  EXPECT_EQ(hex(data), "601ec313775789a5b7a7f504bbf3d228f443e3ca4d62b59aca84e990cacaf5c5");
+
+  // Starting anywhere gives the bytes a whole pass gives there, across the counter's carry.
+  const auto carry_iv = *unhex("00000000000000000000000000fffffe");
+  std::string plain(1000, '\0');
+  for (std::size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<char>(i * 7);
+  std::string whole = plain;
+  AesCtr(key, carry_iv).apply(whole.data(), whole.size());
+  for (std::uint64_t offset : {0u, 1u, 15u, 16u, 17u, 37u, 512u, 999u}) {
+    std::string part = plain.substr(offset);
+    AesCtr(key, carry_iv, offset).apply(part.data(), part.size());
+    EXPECT_EQ(part, whole.substr(offset)) << offset;
+  }
+}
+
+TEST(Crypto, AesGcmSealsAndRefusesTampering) {
+  const std::string key(32, 'k');
+  const auto sealed = aes_gcm_seal(key, "data key", "context");
+  EXPECT_EQ(aes_gcm_open(key, sealed, "context"), "data key");
+  EXPECT_FALSE(aes_gcm_open(key, sealed, "other"));
+  EXPECT_FALSE(aes_gcm_open(std::string(32, 'x'), sealed, "context"));
+  auto flipped = sealed;
+  flipped[14] = static_cast<char>(flipped[14] ^ 1);
+  EXPECT_FALSE(aes_gcm_open(key, flipped, "context"));
+  EXPECT_FALSE(aes_gcm_open(key, "short"));
+}
+
 TEST(Crypto, IncrementalMatchesOneShot) {
   std::string data;
   for (int i = 0; i < 10000; ++i) {

@@ -53,6 +53,8 @@ void expect_same(const ObjectRecord& a, const ObjectRecord& b) {
   EXPECT_EQ(a.lock_mode, b.lock_mode);
   EXPECT_EQ(a.lock_until_ms, b.lock_until_ms);
   EXPECT_EQ(a.legal_hold, b.legal_hold);
+  EXPECT_EQ(a.wrapped_key, b.wrapped_key);
+  EXPECT_EQ(a.customer_key_md5, b.customer_key_md5);
 }
 
 TEST(ObjectRecordCodec, AsciiRecordRoundTripsAndMatchesTheGeneralEncoder) {
@@ -73,6 +75,8 @@ TEST(ObjectRecordCodec, VersionAndLockFieldsMatchTheGeneralEncoder) {
   r.lock_mode = "GOVERNANCE";
   r.lock_until_ms = 1900000000000;
   r.legal_hold = "ON";
+  r.wrapped_key = "c2VhbGVkIGtleQ==";
+  r.customer_key_md5 = "q1w2e3r4t5y6u7i8o9p0aa==";
   const std::string text = encode(r);
   EXPECT_EQ(nlohmann::json::parse(text).dump(), text);
   ObjectRecord back;

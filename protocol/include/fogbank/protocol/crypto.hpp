@@ -75,4 +75,25 @@ class Md5 {
   std::unique_ptr<Impl> impl_;
 };
 
+/// AES-256 in counter mode over a byte stream that may start anywhere: `offset` is the stream
+/// position of the first byte `apply` sees, so a ranged read decrypts from the middle. The same
+/// call encrypts and decrypts. `key` is 32 bytes, `iv` 16 (the counter block of offset 0).
+class AesCtr {
+ public:
+  AesCtr(std::string_view key, std::string_view iv, std::uint64_t offset = 0);
+  ~AesCtr();
+  AesCtr(AesCtr&&) noexcept;
+  AesCtr& operator=(AesCtr&&) noexcept;
+  void apply(char* data, std::size_t n);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// AES-256-GCM with a random nonce: nonce (12) || ciphertext || tag (16). `open` answers
+/// nullopt for anything `seal` did not make with that key (and the same `aad`).
+std::string aes_gcm_seal(std::string_view key, std::string_view plaintext, std::string_view aad = {});
+std::optional<std::string> aes_gcm_open(std::string_view key, std::string_view sealed, std::string_view aad = {});
+
 }  // namespace fogbank::protocol

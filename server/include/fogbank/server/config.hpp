@@ -49,6 +49,7 @@ struct Config {
   int kinesis_shard_limit = 200;                ///< open shards per account and region
   std::int64_t kinesis_lifecycle_delay_ms = 500;  ///< CREATING/UPDATING/DELETING, consumers' CREATING
   bool kinesis_limits = false;                  ///< enforce AWS's per-shard throughput limits
+  std::string encrypt_at_rest = "requested";    ///< S3 data encrypted at rest: "requested" or "all"
 };
 
 /// Parses argv (with env and config file). Returns the exit code to use when the program should

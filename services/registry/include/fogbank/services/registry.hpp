@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fogbank/kinesis/kinesis_service.hpp"
+#include "fogbank/s3/s3_service.hpp"
 #include "fogbank/protocol/platform.hpp"
 #include "fogbank/protocol/service.hpp"
 
@@ -18,6 +19,7 @@ namespace fogbank::services {
 /// What the server's configuration sets in services (flags and environment variables).
 struct ServiceOptions {
   kinesis::KinesisOptions kinesis;
+  s3::S3Options s3;
 };
 
 /// Creates every service over `platform` (which must outlive them). `credentials` is STS's store

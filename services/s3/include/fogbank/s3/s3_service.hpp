@@ -31,12 +31,18 @@ struct NotificationTargets {
 /// S3 whose bucket notifications deliver to `targets` (the registry's S3).
 std::shared_ptr<protocol::Service> make_s3_service(const protocol::Platform& platform, NotificationTargets targets);
 
+/// What the server's configuration sets in S3.
+struct S3Options {
+  /// Encrypt every object's data at rest, not only where a request or bucket asks for it.
+  bool encrypt_all = false;
+};
+
 /// The registry's S3 with what other services use of it.
 struct S3Parts {
   std::shared_ptr<protocol::Service> service;
   std::shared_ptr<ObjectWriter> writer;
 };
-S3Parts make_s3(const protocol::Platform& platform, NotificationTargets targets);
+S3Parts make_s3(const protocol::Platform& platform, NotificationTargets targets, S3Options options = {});
 
 /// The 64-hex-digit canonical user id S3 shows as Owner/ID for an account.
 std::string canonical_user_id(std::string_view account_id);
