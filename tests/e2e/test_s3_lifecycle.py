@@ -46,6 +46,22 @@ class S3LifecycleTest(fh.FogbankTestCase):
         midnight = self.start.replace(hour=0)
         self.server.set_clock((midnight + datetime.timedelta(days=days, hours=hours)).timestamp())
 
+    def test_expiration_headers_on_put_head_and_get(self):
+        self.s3.put_bucket_lifecycle_configuration(Bucket=self.bucket, LifecycleConfiguration={"Rules": [
+            {"ID": "logs-30", "Filter": {"Prefix": "logs/"}, "Status": "Enabled", "Expiration": {"Days": 30}},
+            {"ID": "logs-7", "Filter": {"Prefix": "logs/tmp/"}, "Status": "Enabled", "Expiration": {"Days": 7}}]})
+        # Created 10:00 on 10 March: due at the midnight after 30 days.
+        expected = 'expiry-date="Thu, 10 Apr 2031 00:00:00 GMT", rule-id="logs-30"'
+        self.assertEqual(self.s3.put_object(Bucket=self.bucket, Key="logs/a", Body=b"a")["Expiration"], expected)
+        self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="logs/a")["Expiration"], expected)
+        self.assertEqual(self.s3.get_object(Bucket=self.bucket, Key="logs/a")["Expiration"], expected)
+        # The soonest rule that selects the object names the date.
+        self.s3.put_object(Bucket=self.bucket, Key="logs/tmp/b", Body=b"b")
+        self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="logs/tmp/b")["Expiration"],
+                         'expiry-date="Tue, 18 Mar 2031 00:00:00 GMT", rule-id="logs-7"')
+        self.s3.put_object(Bucket=self.bucket, Key="other", Body=b"c")
+        self.assertNotIn("Expiration", self.s3.head_object(Bucket=self.bucket, Key="other"))
+
     def test_configuration_round_trip_and_validation(self):
         with self.assertRaises(ClientError) as cm:
             self.s3.get_bucket_lifecycle_configuration(Bucket=self.bucket)

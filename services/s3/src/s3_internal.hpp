@@ -264,6 +264,9 @@ class S3Service final : public protocol::Service {
   /// Returns how many objects and uploads it changed. The worker runs it after every midnight UTC
   /// of the platform clock (s3_lifecycle.cpp has the rules).
   std::size_t sweep_lifecycle();
+  /// x-amz-expiration for a current version: when the first lifecycle Expiration that selects it
+  /// is due, and that rule's ID (nullopt when none does).
+  std::optional<std::string> expiration_header(const BucketRecord& b, std::string_view key, const ObjectRecord& o) const;
   /// One rule's actions on one key's versions at `now`; how many versions it changed.
   std::size_t apply_lifecycle(const BucketRecord& b, const LifecycleRule& rule, const std::string& key,
                               std::int64_t now);

@@ -106,6 +106,38 @@ std::size_t S3Service::sweep_lifecycle() {
   return changed;
 }
 
+std::optional<std::string> S3Service::expiration_header(const BucketRecord& b, std::string_view key,
+                                                        const ObjectRecord& o) const {
+  if (b.lifecycle.empty() || o.delete_marker) {
+    return std::nullopt;
+  }
+  LifecycleConfig config;
+  try {
+    config = lifecycle_from_request(nlohmann::json::parse(b.lifecycle));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  std::optional<std::pair<std::int64_t, std::string>> soonest;
+  for (const auto& rule : config.rules) {
+    if (!rule.enabled || !lifecycle_selects(rule, key, o.size, o.tags)) {
+      continue;
+    }
+    std::optional<std::int64_t> due;
+    if (rule.expiration_days) {
+      due = lifecycle_due_ms(o.modified_ms, *rule.expiration_days);
+    } else if (rule.expiration_date_ms) {
+      due = *rule.expiration_date_ms;
+    }
+    if (due && (!soonest || *due < soonest->first)) {
+      soonest = std::pair{*due, rule.id};
+    }
+  }
+  if (!soonest) {
+    return std::nullopt;
+  }
+  return "expiry-date=\"" + http_date(soonest->first) + "\", rule-id=\"" + soonest->second + "\"";
+}
+
 namespace {
 
 /// The storage class the due transitions give something `days` count from `since_ms`.

@@ -213,12 +213,16 @@ class PutObjectSink final : public protocol::BodySink {
         event = s3_.object_event(c, bucket, EventKind::kPut, c.key, &record_);
       }
       versioned_ = !bucket.versioning.empty();
+      expiration_ = s3_.expiration_header(bucket, c.key, record_);
     }
     s3_.emit(std::move(event));
     Response r(200, "");
     r.headers.set("ETag", quote_etag(record_.etag));
     if (versioned_) {
       r.headers.set("x-amz-version-id", shown_version_id(record_));
+    }
+    if (expiration_) {
+      r.headers.set("x-amz-expiration", *expiration_);
     }
     add_encryption_headers(r, record_);
     if (!record_.checksum.empty()) {
@@ -237,6 +241,7 @@ class PutObjectSink final : public protocol::BodySink {
   PayloadDigests digests_;
   std::unique_ptr<BlobStore::Writer> writer_;
   bool versioned_ = false;
+  std::optional<std::string> expiration_;
 };
 
 }  // namespace
@@ -309,11 +314,15 @@ namespace {
 
 Response read_object(S3Service& s3, Call& c, bool with_body) {
   auto bucket = s3.require_bucket(c);
-  auto o = s3.require_version(c, bucket).record;
+  auto version = s3.require_version(c, bucket);
+  const auto& o = version.record;
   auto key = s3.data_key(c, o);
   check_read_conditions(c, o);
   Response r(200, "");
   add_object_headers(r, o, c);
+  if (auto expiration = version.current ? s3.expiration_header(bucket, c.key, o) : std::nullopt) {
+    r.headers.set("x-amz-expiration", *expiration);
+  }
   add_version_headers(r, bucket, o);
   add_lock_headers(r, o);
   std::uint64_t offset = 0;
