@@ -399,6 +399,8 @@ class S3Service final : public protocol::Service {
   static void apply_default_retention(const BucketRecord& b, ObjectRecord& record);
   /// x-amz-object-lock-mode, -retain-until-date and -legal-hold of a write.
   static void read_lock_headers(const Call& c, ObjectRecord& record);
+  /// The version a retention or legal-hold request addresses, in `b` (which must have Object Lock).
+  Version lock_target(const Call& c, BucketRecord& b);
   /// Read-modify-write of the version a retention or legal-hold request addresses.
   Response update_version(Call& c, const std::function<void(const BucketRecord&, ObjectRecord&)>& change);
   std::atomic<std::uint64_t> last_seq_{0};

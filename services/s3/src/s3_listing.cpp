@@ -47,6 +47,37 @@ struct NameEncoder {
   }
 };
 
+/// One page of a listing that counts keys, versions or uploads and common prefixes alike against
+/// its maximum, and remembers where the next page starts.
+struct Page {
+  explicit Page(std::uint32_t m) : max(m) {}
+  std::uint32_t max;
+  std::uint32_t count = 0;
+  bool truncated = false;
+  std::vector<std::string> prefixes;
+  std::string next_key;
+  std::string next_id;  ///< NextVersionIdMarker / NextUploadIdMarker ("" after a common prefix)
+
+  /// Takes one more entry, or marks the page truncated when it is full.
+  bool room() {
+    if (count == max) {
+      truncated = true;
+      return false;
+    }
+    ++count;
+    return true;
+  }
+  bool add_prefix(const std::string& common) {
+    if (!room()) {
+      return false;
+    }
+    prefixes.push_back(common);
+    next_key = common;
+    next_id.clear();
+    return true;
+  }
+};
+
 struct Listing {
   std::vector<std::pair<std::string, ObjectRecord>> objects;
   std::vector<std::string> prefixes;
@@ -310,11 +341,7 @@ Response S3Service::list_object_versions(Call& c) {
     bool latest = false;
   };
   std::vector<Entry> entries;
-  std::vector<std::string> prefixes;
-  bool truncated = false;
-  std::string next_key;
-  std::string next_version;
-  std::uint32_t count = 0;
+  Page page(max);
   if (max > 0) {
     Walker walker(store_, [](std::string_view b, std::string_view p) { return object_prefix(b, p); }, c.bucket,
                   prefix, delimiter);
@@ -326,14 +353,12 @@ Response S3Service::list_object_versions(Call& c) {
             if (resuming && o.seq >= *resume_below) {
               return true;  // listed on an earlier page
             }
-            if (count == max) {
-              truncated = true;
+            if (!page.room()) {
               return false;
             }
-            next_key = name;
-            next_version = shown_version_id(o);
+            page.next_key = name;
+            page.next_id = shown_version_id(o);
             entries.push_back(Entry{name, std::move(o), latest});
-            ++count;
             return true;
           };
           ObjectRecord current;
@@ -348,17 +373,7 @@ Response S3Service::list_object_versions(Call& c) {
           }
           return true;
         },
-        [&](const std::string& common) {
-          if (count == max) {
-            truncated = true;
-            return false;
-          }
-          prefixes.push_back(common);
-          next_key = common;
-          next_version.clear();
-          ++count;
-          return true;
-        });
+        [&](const std::string& common) { return page.add_prefix(common); });
   }
   protocol::XmlWriter xml;
   xml.open("ListVersionsResult", kXmlns)
@@ -366,10 +381,10 @@ Response S3Service::list_object_versions(Call& c) {
       .element("Prefix", enc(prefix))
       .element("KeyMarker", enc(key_marker))
       .element("VersionIdMarker", version_marker);
-  if (truncated) {
-    xml.element("NextKeyMarker", enc(next_key));
-    if (!next_version.empty()) {
-      xml.element("NextVersionIdMarker", next_version);
+  if (page.truncated) {
+    xml.element("NextKeyMarker", enc(page.next_key));
+    if (!page.next_id.empty()) {
+      xml.element("NextVersionIdMarker", page.next_id);
     }
   }
   xml.element("MaxKeys", c.param("max-keys") ? *c.param("max-keys") : "1000");
@@ -379,7 +394,7 @@ Response S3Service::list_object_versions(Call& c) {
   if (enc.url) {
     xml.element("EncodingType", "url");
   }
-  xml.element("IsTruncated", truncated ? "true" : "false");
+  xml.element("IsTruncated", page.truncated ? "true" : "false");
   for (const auto& [name, o, latest] : entries) {
     if (o.delete_marker) {
       xml.open("DeleteMarker");
@@ -406,7 +421,7 @@ Response S3Service::list_object_versions(Call& c) {
     write_owner(xml, o.owner);
     xml.close();
   }
-  write_prefixes(xml, enc, prefixes);
+  write_prefixes(xml, enc, page.prefixes);
   return xml_response(xml.finish());
 }
 
@@ -419,11 +434,7 @@ Response S3Service::list_multipart_uploads(Call& c) {
   auto id_marker = param_or(c, "upload-id-marker");
   auto max = parse_max(c, "max-uploads", 1000);
   std::vector<UploadRecord> uploads;
-  std::vector<std::string> prefixes;
-  bool truncated = false;
-  std::string next_key;
-  std::string next_id;
-  std::uint32_t count = 0;
+  Page page(max);
   if (max > 0) {
     Walker walker(store_, [](std::string_view b, std::string_view p) { return upload_prefix(b, p); },
                   c.bucket, prefix, delimiter);
@@ -438,35 +449,23 @@ Response S3Service::list_multipart_uploads(Call& c) {
           if (!id_marker.empty() && name == key_marker && u.upload_id <= id_marker) {
             return true;
           }
-          if (count == max) {
-            truncated = true;
+          if (!page.room()) {
             return false;
           }
-          next_key = name;
-          next_id = u.upload_id;
+          page.next_key = name;
+          page.next_id = u.upload_id;
           uploads.push_back(std::move(u));
-          ++count;
           return true;
         },
-        [&](const std::string& common) {
-          if (count == max) {
-            truncated = true;
-            return false;
-          }
-          prefixes.push_back(common);
-          next_key = common;
-          next_id.clear();
-          ++count;
-          return true;
-        });
+        [&](const std::string& common) { return page.add_prefix(common); });
   }
   protocol::XmlWriter xml;
   xml.open("ListMultipartUploadsResult", kXmlns)
       .element("Bucket", c.bucket)
       .element("KeyMarker", enc(key_marker))
       .element("UploadIdMarker", id_marker);
-  if (truncated) {
-    xml.element("NextKeyMarker", enc(next_key)).element("NextUploadIdMarker", next_id);
+  if (page.truncated) {
+    xml.element("NextKeyMarker", enc(page.next_key)).element("NextUploadIdMarker", page.next_id);
   }
   if (!delimiter.empty()) {
     xml.element("Delimiter", enc(delimiter));
@@ -475,7 +474,7 @@ Response S3Service::list_multipart_uploads(Call& c) {
   if (enc.url) {
     xml.element("EncodingType", "url");
   }
-  xml.element("IsTruncated", truncated ? "true" : "false");
+  xml.element("IsTruncated", page.truncated ? "true" : "false");
   for (const auto& u : uploads) {
     xml.open("Upload").element("Key", enc(u.key)).element("UploadId", u.upload_id);
     write_owner(xml, u.object.owner, "Initiator");
@@ -488,7 +487,7 @@ Response S3Service::list_multipart_uploads(Call& c) {
     }
     xml.close();
   }
-  write_prefixes(xml, enc, prefixes);
+  write_prefixes(xml, enc, page.prefixes);
   return xml_response(xml.finish());
 }
 

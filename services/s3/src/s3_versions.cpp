@@ -37,6 +37,10 @@ AwsError invalid_version_id(std::string_view id) {
   return errors::invalid_argument("Invalid version id specified", "versionId", id);
 }
 
+AwsError missing_lock_configuration() {
+  return AwsError("InvalidRequest", 400, "Bucket is missing Object Lock Configuration");
+}
+
 AwsError locked() {
   return AwsError("AccessDenied", 403, "Access Denied because object protected by object lock.");
 }
@@ -230,7 +234,7 @@ std::optional<S3Service::Version> S3Service::find_version(std::string_view bucke
   return Version{std::move(r), std::move(store_key), false};
 }
 
-S3Service::Version S3Service::require_version(const Call& c, const BucketRecord& b) {
+S3Service::Version S3Service::require_version(const Call& c, const BucketRecord& /*checked by the caller*/) {
   const std::string* id = c.param("versionId");
   if (id == nullptr) {
     auto o = load_object(c.bucket, c.key);
@@ -262,7 +266,6 @@ S3Service::Version S3Service::require_version(const Call& c, const BucketRecord&
     e.headers.emplace_back("Last-Modified", http_date(v->record.modified_ms));
     throw e;
   }
-  (void)b;
   return std::move(*v);
 }
 
@@ -438,7 +441,7 @@ Response S3Service::get_bucket_versioning(Call& c) {
 
 void S3Service::apply_default_retention(const BucketRecord& b, ObjectRecord& record) {
   if ((!record.lock_mode.empty() || !record.legal_hold.empty()) && b.object_lock.empty()) {
-    throw AwsError("InvalidRequest", 400, "Bucket is missing Object Lock Configuration");
+    throw missing_lock_configuration();
   }
   if (record.delete_marker || !record.lock_mode.empty() || b.lock_rule.empty()) {
     return;
@@ -537,13 +540,18 @@ Response S3Service::get_object_lock_configuration(Call& c) {
   return xml_response(encode_output_xml("GetObjectLockConfiguration", config));
 }
 
-Response S3Service::update_version(Call& c, const std::function<void(const BucketRecord&, ObjectRecord&)>& change) {
-  auto b = require_bucket(c);
+S3Service::Version S3Service::lock_target(const Call& c, BucketRecord& b) {
+  b = require_bucket(c);
   if (b.object_lock.empty()) {
-    throw AwsError("InvalidRequest", 400, "Bucket is missing Object Lock Configuration");
+    throw missing_lock_configuration();
   }
+  return require_version(c, b);
+}
+
+Response S3Service::update_version(Call& c, const std::function<void(const BucketRecord&, ObjectRecord&)>& change) {
+  BucketRecord b;
   std::lock_guard lock(locks_.of(c.bucket, c.key));
-  auto v = require_version(c, b);
+  auto v = lock_target(c, b);
   change(b, v.record);
   if (auto st = store_.put(Space::kS3Meta, v.store_key, encode(v.record)); !st) {
     throw protocol::errors::internal_failure(st.message());
@@ -584,11 +592,8 @@ Response S3Service::put_object_retention(Call& c) {
 }
 
 Response S3Service::get_object_retention(Call& c) {
-  auto b = require_bucket(c);
-  if (b.object_lock.empty()) {
-    throw AwsError("InvalidRequest", 400, "Bucket is missing Object Lock Configuration");
-  }
-  auto v = require_version(c, b);
+  BucketRecord b;
+  auto v = lock_target(c, b);
   if (v.record.lock_mode.empty()) {
     throw AwsError("NoSuchObjectLockConfiguration", 404, "The specified object does not have a ObjectLock configuration");
   }
@@ -608,11 +613,8 @@ Response S3Service::put_object_legal_hold(Call& c) {
 }
 
 Response S3Service::get_object_legal_hold(Call& c) {
-  auto b = require_bucket(c);
-  if (b.object_lock.empty()) {
-    throw AwsError("InvalidRequest", 400, "Bucket is missing Object Lock Configuration");
-  }
-  auto v = require_version(c, b);
+  BucketRecord b;
+  auto v = lock_target(c, b);
   if (v.record.legal_hold.empty()) {
     throw AwsError("NoSuchObjectLockConfiguration", 404, "The specified object does not have a ObjectLock configuration");
   }
