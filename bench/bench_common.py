@@ -181,10 +181,10 @@ class Server:
         self.log.close()
 
 
-def start_fogbank(binary):
+def start_fogbank(binary, extra_args=()):
     port = free_port()
     return Server("fogbank", [binary, "--port", str(port), "--ephemeral", "--log-level", "error",
-                              "--access-log", "false", "--imds-address", "off"],
+                              "--access-log", "false", "--imds-address", "off", *extra_args],
                   port, "/_fogbank/health")
 
 

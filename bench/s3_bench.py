@@ -7,9 +7,12 @@
 Workloads (fogbank-load, SigV4-signed, keep-alive connections):
   s3-put / s3-get        4 KiB objects: requests/s, p50/p99 latency
   s3-put-large / -get    one 1 GiB object streamed: MB/s and the server's peak RSS (VmHWM)
+  encrypted              the large PUT and GET again on a fogbank run with --encrypt-at-rest all
+                         (its rows put the unencrypted figure in the peer column)
 Targets: 4 KiB requests/s >= 50x moto's; large PUT >= 70% of this machine's single-core MD5
 speed (openssl speed -evp md5, largest block); server memory flat during large transfers
-(peak RSS grows by less than 64 MiB, whatever the object size).
+(peak RSS grows by less than 64 MiB, whatever the object size); encrypted large PUT and GET
+>= 80% of unencrypted.
 Results go to bench/results/s3-<time>.json.
 """
 import argparse
@@ -52,6 +55,12 @@ def run_server(server, load, args, duration, large_size):
     results["s3-put"] = bc.run_load(load, server, "s3-put", object_size=SMALL, **common)
     print("  %s: s3-get" % server.name, flush=True)
     results["s3-get"] = bc.run_load(load, server, "s3-get", object_size=SMALL, objects=256, **common)
+    results.update(run_large(server, load, large_size))
+    return results
+
+
+def run_large(server, load, large_size):
+    results = {}
     for workload in ("s3-put-large", "s3-get-large"):
         print("  %s: %s (%d MiB)" % (server.name, workload, large_size >> 20), flush=True)
         baseline = server.status_kib("VmRSS")
@@ -65,7 +74,17 @@ def run_server(server, load, args, duration, large_size):
     return results
 
 
-def rows_for(fog, moto, md5):
+def run_encrypted(fogbank, load, large_size):
+    server = bc.start_fogbank(fogbank, ["--encrypt-at-rest", "all"])
+    try:
+        print("fogbank --encrypt-at-rest all on port %d" % server.port, flush=True)
+        server.client("s3").create_bucket(Bucket=BUCKET)
+        return run_large(server, load, large_size)
+    finally:
+        server.close()
+
+
+def rows_for(fog, moto, md5, encrypted=None):
     rows = []
 
     def add(metric, f, m, higher_is_better=True, target=None, met=None):
@@ -86,6 +105,13 @@ def rows_for(fog, moto, md5):
         met=None if put_mb is None or md5_mb is None else put_mb >= 0.7 * md5_mb)
     add("s3-get-large MB/s", bc.value(fog.get("s3-get-large"), "mb_per_s"),
         bc.value(moto.get("s3-get-large"), "mb_per_s"))
+    for w in ("s3-put-large", "s3-get-large"):
+        if encrypted is None:
+            break
+        enc_mb, plain_mb = bc.value(encrypted.get(w), "mb_per_s"), bc.value(fog.get(w), "mb_per_s")
+        r = bc.ratio(enc_mb, plain_mb)
+        add("%s MB/s encrypted (peer: unencrypted)" % w, enc_mb, plain_mb, target=">= 0.8x unencrypted",
+            met=None if r is None else r >= 0.8)
     for w in ("s3-put-large", "s3-get-large"):
         f_peak, m_peak = _peak_mib(fog.get(w)), _peak_mib(moto.get(w))
         growth = bc.value(fog.get(w), "rss_growth_mib") if f_peak is not None else None
@@ -135,12 +161,14 @@ def main():
                                         args.duration if name == "fogbank" else args.moto_duration,
                                         args.large_size))
     document["fogbank"], document["moto"] = fog, moto
+    document["fogbank_encrypted"] = encrypted = run_encrypted(fogbank, load, args.large_size)
     after = bc.machine_state()
     document["machine_after"] = after
 
     print()
     bc.print_failures("S3", fog, moto)
-    document["rows"] = rows_for(fog if "unavailable" not in fog else {}, moto if "unavailable" not in moto else {}, md5)
+    document["rows"] = rows_for(fog if "unavailable" not in fog else {}, moto if "unavailable" not in moto else {}, md5,
+                                encrypted)
     bc.print_table(document["rows"])
     print(bc.noise_note(before, after))
     print("results: %s" % bc.write_results("s3", document))

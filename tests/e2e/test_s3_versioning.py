@@ -178,6 +178,12 @@ class S3VersioningTest(fh.FogbankTestCase):
         self.s3.delete_object(Bucket=self.bucket, Key="dst", VersionId=again["VersionId"])
         self.assertEqual(self.s3.get_object(Bucket=self.bucket, Key="dst")["Body"].read(), b"first")
 
+        # Restoring an old version: copy it onto its own key.
+        restored = self.s3.copy_object(Bucket=self.bucket, Key="src",
+                                       CopySource={"Bucket": self.bucket, "Key": "src", "VersionId": v1})
+        self.assertEqual(restored["CopySourceVersionId"], v1)
+        self.assertEqual(self.s3.get_object(Bucket=self.bucket, Key="src")["Body"].read(), b"first")
+        self.s3.delete_object(Bucket=self.bucket, Key="src", VersionId=restored["VersionId"])
         tags = self.s3.get_object_tagging(Bucket=self.bucket, Key="src", VersionId=v1)
         self.assertEqual((tags["TagSet"], tags["VersionId"]), ([{"Key": "n", "Value": "1"}], v1))
         self.s3.put_object_tagging(Bucket=self.bucket, Key="src", VersionId=v1,
@@ -204,6 +210,8 @@ class S3VersioningTest(fh.FogbankTestCase):
         self.assertEqual(result["Errors"][0]["Code"], "PreconditionFailed")
         result = self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": "cond", "ETag": etag}]})
         self.assertTrue(result["Deleted"][0]["DeleteMarker"])
+        # A write conditional on the key being absent succeeds over a delete marker.
+        self.s3.put_object(Bucket=self.bucket, Key="cond", Body=b"again", IfNoneMatch="*")
 
         up = self.s3.create_multipart_upload(Bucket=self.bucket, Key="mp")["UploadId"]
         part = self.s3.upload_part(Bucket=self.bucket, Key="mp", UploadId=up, PartNumber=1, Body=b"p" * 100)

@@ -21,7 +21,7 @@ using storage::Space;
 
 constexpr std::string_view kSealContext = "fogbank-s3-data-key";
 
-std::string master_key_location() { return storage::KeyBuilder("K").str("master").key(); }
+std::string master_key_location() { return storage::KeyBuilder("K").str("master").key(); }  // also reset()
 
 struct CustomerKey {
   std::string key;  ///< 32 bytes
@@ -88,7 +88,11 @@ std::string header_of(const NameValues& headers, std::string_view name) {
 
 std::string S3Service::load_master_key() {
   const auto where = master_key_location();
-  if (auto existing = store_.get(Space::kS3Meta, where); existing && existing->size() == 32) {
+  if (auto existing = store_.get(Space::kS3Meta, where)) {
+    if (existing->size() != 32) {
+      // Replacing it would make every encrypted object unreadable: refuse to start instead.
+      throw std::runtime_error("the stored S3 master key is damaged (" + std::to_string(existing->size()) + " bytes)");
+    }
     return *existing;
   }
   auto key = protocol::random_bytes(32);

@@ -217,7 +217,9 @@ std::size_t S3Service::apply_lifecycle(const BucketRecord& b, const LifecycleRul
 
   if (current->delete_marker) {
     // A delete marker with nothing behind it is removed ("expired object delete marker").
-    const bool cleanup = rule.expired_object_delete_marker || rule.expiration_days;
+    const bool cleanup =
+        rule.expired_object_delete_marker ||
+        (rule.expiration_days && lifecycle_due_ms(current->modified_ms, *rule.expiration_days) <= now);
     if (cleanup && key.starts_with(rule.prefix) &&
         !store_.scan_prefix(Space::kS3Meta, noncurrent_prefix(b.name, key)).valid()) {
       const std::string id = shown_version_id(*current);

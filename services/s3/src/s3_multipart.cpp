@@ -356,7 +356,7 @@ Response S3Service::complete_multipart_upload(Call& c) {
   UploadRecord done = upload;
   done.object = record;
   done.object.segments.clear();
-  done.object.headers.clear();
+  std::erase_if(done.object.headers, [](const auto& h) { return !h.first.starts_with("x-amz-server-side-encryption"); });
   done.object.metadata.clear();
   done.object.tags.clear();
   stamp_version(bucket, record, current);

@@ -400,7 +400,14 @@ Response S3Service::delete_object(Call& c) {
   {
     std::lock_guard lock(locks_.of(c.bucket, c.key));
     if (auto im = c.header("if-match")) {
-      auto o = load_object(c.bucket, c.key);
+      std::optional<ObjectRecord> o;
+      if (const std::string* id = c.param("versionId")) {
+        if (auto v = find_version(c.bucket, c.key, *id)) {
+          o = std::move(v->record);
+        }
+      } else {
+        o = load_object(c.bucket, c.key);
+      }
       if (!o || o->delete_marker) {
         throw errors::no_such_key(c.key);
       }
@@ -507,10 +514,7 @@ Response S3Service::delete_objects(Call& c) {
         xml.element("VersionId", *version);
       }
       if (removal.delete_marker) {
-        xml.element("DeleteMarker", "true");
-        if (removal.created_marker) {
-          xml.element("DeleteMarkerVersionId", removal.version_id);
-        }
+        xml.element("DeleteMarker", "true").element("DeleteMarkerVersionId", removal.version_id);
       }
       xml.close();
     }
@@ -531,8 +535,15 @@ Response S3Service::copy_object(Call& c) {
     throw errors::invalid_argument("Unknown tagging directive.", "x-amz-tagging-directive", tag_directive);
   }
   bool same = src.bucket == c.bucket && src.key == c.key;
-  if (same && directive == "COPY" && !c.header("x-amz-storage-class") &&
-      !c.header("x-amz-website-redirect-location") && !c.header("x-amz-server-side-encryption")) {
+  // Copying an older version onto its key is how a version is restored: that is a change.
+  const bool restores_version = same && c.header("x-amz-copy-source")->find("?versionId=") != std::string_view::npos &&
+                                [&] {
+                                  auto now_current = load_object(c.bucket, c.key);
+                                  return !now_current || now_current->seq != src.object.seq;
+                                }();
+  if (same && !restores_version && directive == "COPY" && !c.header("x-amz-storage-class") &&
+      !c.header("x-amz-website-redirect-location") && !c.header("x-amz-server-side-encryption") &&
+      !c.header("x-amz-server-side-encryption-customer-algorithm")) {
     throw AwsError("InvalidRequest", 400,
                    "This copy request is illegal because it is trying to copy an object to itself "
                    "without changing the object's metadata, storage class, website redirect "

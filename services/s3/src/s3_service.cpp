@@ -562,6 +562,11 @@ std::string S3Service::state() const {
 void S3Service::reset() {
   std::unique_lock lock(buckets_mu_);
   buckets_.clear();
+  // The reset wiped the stored master key too; objects written from now on are sealed with the
+  // one in memory, so it must be stored again or a restart could not open them.
+  if (auto st = store_.put(storage::Space::kS3Meta, storage::KeyBuilder("K").str("master").key(), master_key_); !st) {
+    throw protocol::errors::internal_failure(st.message());
+  }
 }
 
 // ---- bucket table
@@ -845,12 +850,12 @@ void S3Service::check_write_conditions(const Call& c, const std::optional<Object
                      "A header you provided implies functionality that is not implemented")
           .with_field("Header", "If-None-Match");
     }
-    if (current) {
+    if (current && !current->delete_marker) {
       throw errors::precondition_failed("If-None-Match");
     }
   }
   if (auto im = c.header("if-match")) {
-    if (!current) {
+    if (!current || current->delete_marker) {
       throw errors::no_such_key(c.key);
     }
     if (unquoted(*im) != "*" && unquoted(*im) != current->etag) {
