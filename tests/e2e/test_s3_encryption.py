@@ -136,6 +136,18 @@ class S3EncryptionTest(fh.FogbankTestCase):
         self.assertEqual(self.s3.get_object(Bucket=self.bucket, Key="mp", **sse)["Body"].read(), whole)
 
 
+class S3EncryptionResetTest(fh.FogbankTestCase):
+    def test_objects_encrypted_after_a_reset_survive_a_restart(self):
+        self.server.reset()  # wipes every stored key, the S3 master key included
+        s3 = self.server.client("s3")
+        bucket = fh.unique_bucket("reset")
+        s3.create_bucket(Bucket=bucket)
+        body = os.urandom(4096)
+        s3.put_object(Bucket=bucket, Key="k", Body=body, ServerSideEncryption="AES256")
+        self.server.restart()
+        self.assertEqual(self.server.client("s3").get_object(Bucket=bucket, Key="k")["Body"].read(), body)
+
+
 class S3EncryptAllTest(fh.FogbankTestCase):
     server_args = ["--encrypt-at-rest", "all"]
 

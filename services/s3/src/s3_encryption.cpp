@@ -21,7 +21,7 @@ using storage::Space;
 
 constexpr std::string_view kSealContext = "fogbank-s3-data-key";
 
-std::string master_key_location() { return storage::KeyBuilder("K").str("master").key(); }  // also reset()
+std::string master_key_location() { return storage::KeyBuilder("K").str("master").key(); }
 
 struct CustomerKey {
   std::string key;  ///< 32 bytes
@@ -95,11 +95,15 @@ std::string S3Service::load_master_key() {
     }
     return *existing;
   }
-  auto key = protocol::random_bytes(32);
-  if (auto st = store_.put(Space::kS3Meta, where, key); !st) {
+  master_key_ = protocol::random_bytes(32);
+  store_master_key();
+  return master_key_;
+}
+
+void S3Service::store_master_key() {
+  if (auto st = store_.put(Space::kS3Meta, master_key_location(), master_key_); !st) {
     throw std::runtime_error("cannot store the S3 master key: " + st.message());
   }
-  return key;
 }
 
 std::string S3Service::choose_encryption(const Call& c, const BucketRecord& b, ObjectRecord& record) {

@@ -312,6 +312,10 @@ class S3Service final : public protocol::Service {
   Response get_object(Call& c);
   Response head_object(Call& c);
   Response delete_object(Call& c);
+  /// A conditional delete's If-Match (the header, or an ETag in DeleteObjects) against the
+  /// version it names or the current one: NoSuchKey when there is none, else 412 on a mismatch.
+  void check_delete_condition(std::string_view bucket, std::string_view key, const std::string* version_id,
+                              std::string_view if_match);
   Response delete_objects(Call& c);
   Response copy_object(Call& c);
   Response put_object_tagging(Call& c);
@@ -408,6 +412,8 @@ class S3Service final : public protocol::Service {
   // ---- encryption at rest (s3_encryption.cpp)
   /// The master key that seals data keys, made on first start.
   std::string load_master_key();
+  /// Writes master_key_ where load_master_key() finds it (first start, and after a reset).
+  void store_master_key();
   /// Decides how a new object's data is stored: SSE-C (the request's customer key), or a new
   /// sealed data key when the request, the bucket's default encryption or --encrypt-at-rest all
   /// asks for encryption (the bucket default's headers are added to `record`). Returns the key
@@ -424,8 +430,6 @@ class S3Service final : public protocol::Service {
   /// The bucket, if it exists and the caller may use it (NoSuchBucket / AccessDenied otherwise).
   BucketRecord require_bucket(const Call& c);
   std::optional<ObjectRecord> load_object(std::string_view bucket, std::string_view key);
-  /// The version a read addresses (require_version) in the caller's bucket.
-  ObjectRecord require_object(const Call& c);
   UploadRecord require_upload(const Call& c);
   /// Writes `record` as the new current version of `key` in `b` with whatever else is in
   /// `batch`: gives it its version id and default retention, keeps `previous` (the current

@@ -195,10 +195,7 @@ std::size_t S3Service::apply_lifecycle(const BucketRecord& b, const LifecycleRul
       }
       if (rule.noncurrent_days && lifecycle_due_ms(since, *rule.noncurrent_days) <= now && lock_expired(v, now)) {
         batch.del(Space::kS3Meta, n.key());
-        blobs_.retire(batch, v.segments);
-        for (const auto& seg : v.segments) {
-          retired.push_back(seg.blob);
-        }
+        blobs_.retire(batch, v.segments, retired);
         ++changed;
         continue;
       }

@@ -393,6 +393,22 @@ Response S3Service::get_object(Call& c) { return read_object(*this, c, true); }
 
 Response S3Service::head_object(Call& c) { return read_object(*this, c, false); }
 
+void S3Service::check_delete_condition(std::string_view bucket, std::string_view key, const std::string* version_id,
+                                       std::string_view if_match) {
+  std::optional<ObjectRecord> o;
+  if (version_id == nullptr) {
+    o = load_object(bucket, key);
+  } else if (auto v = find_version(bucket, key, *version_id)) {
+    o = std::move(v->record);
+  }
+  if (!o || o->delete_marker) {
+    throw errors::no_such_key(key);
+  }
+  if (unquoted(if_match) != o->etag && unquoted(if_match) != "*") {
+    throw errors::precondition_failed("If-Match");
+  }
+}
+
 Response S3Service::delete_object(Call& c) {
   auto bucket = require_bucket(c);
   std::optional<PendingEvent> event;
@@ -400,20 +416,7 @@ Response S3Service::delete_object(Call& c) {
   {
     std::lock_guard lock(locks_.of(c.bucket, c.key));
     if (auto im = c.header("if-match")) {
-      std::optional<ObjectRecord> o;
-      if (const std::string* id = c.param("versionId")) {
-        if (auto v = find_version(c.bucket, c.key, *id)) {
-          o = std::move(v->record);
-        }
-      } else {
-        o = load_object(c.bucket, c.key);
-      }
-      if (!o || o->delete_marker) {
-        throw errors::no_such_key(c.key);
-      }
-      if (unquoted(*im) != o->etag && unquoted(*im) != "*") {
-        throw errors::precondition_failed("If-Match");
-      }
+      check_delete_condition(c.bucket, c.key, c.param("versionId"), *im);
     }
     removal = remove_object(c, bucket, c.key, c.param("versionId"));
     // S3 reports the delete whether or not the key existed (the request succeeded either way).
@@ -481,18 +484,7 @@ Response S3Service::delete_objects(Call& c) {
     try {
       std::lock_guard lock(locks_.of(c.bucket, key));
       if (etag) {
-        std::optional<ObjectRecord> object;
-        if (!version) {
-          object = load_object(c.bucket, key);
-        } else if (auto v = find_version(c.bucket, key, *version)) {
-          object = std::move(v->record);
-        }
-        if (!object || object->delete_marker) {
-          throw errors::no_such_key(key);
-        }
-        if (unquoted(*etag) != object->etag && unquoted(*etag) != "*") {
-          throw errors::precondition_failed("If-Match");
-        }
+        check_delete_condition(c.bucket, key, version ? &*version : nullptr, *etag);
       }
       removal = remove_object(c, bucket, key, version ? &*version : nullptr);
       if (bucket.notifications) {
@@ -600,7 +592,7 @@ Response S3Service::copy_object(Call& c) {
   commit_object(bucket, c.key, record, current, batch);
   std::optional<PendingEvent> event;
   if (bucket.notifications) {
-    event = object_event(c, bucket, EventKind::kCopy, c.key, &record, shown_version_id(record));
+    event = object_event(c, bucket, EventKind::kCopy, c.key, &record);
   }
   lock.unlock();
   emit(std::move(event));
@@ -631,7 +623,7 @@ Response S3Service::put_object_tagging(Call& c) {
       throw protocol::errors::internal_failure(st.message());
     }
     if (bucket.notifications) {
-      event = object_event(c, bucket, EventKind::kTaggingPut, c.key, &v.record, shown_version_id(v.record));
+      event = object_event(c, bucket, EventKind::kTaggingPut, c.key, &v.record);
     }
     add_version_headers(r, bucket, v.record);
   }
@@ -659,7 +651,7 @@ Response S3Service::delete_object_tagging(Call& c) {
       throw protocol::errors::internal_failure(st.message());
     }
     if (bucket.notifications) {
-      event = object_event(c, bucket, EventKind::kTaggingDelete, c.key, &v.record, shown_version_id(v.record));
+      event = object_event(c, bucket, EventKind::kTaggingDelete, c.key, &v.record);
     }
     add_version_headers(r, bucket, v.record);
   }

@@ -564,9 +564,7 @@ void S3Service::reset() {
   buckets_.clear();
   // The reset wiped the stored master key too; objects written from now on are sealed with the
   // one in memory, so it must be stored again or a restart could not open them.
-  if (auto st = store_.put(storage::Space::kS3Meta, storage::KeyBuilder("K").str("master").key(), master_key_); !st) {
-    throw protocol::errors::internal_failure(st.message());
-  }
+  store_master_key();
 }
 
 // ---- bucket table
@@ -757,9 +755,6 @@ std::optional<ObjectRecord> S3Service::load_object(std::string_view bucket, std:
   return r;
 }
 
-ObjectRecord S3Service::require_object(const Call& c) {
-  return require_version(c, require_bucket(c)).record;
-}
 
 UploadRecord S3Service::require_upload(const Call& c) {
   require_bucket(c);

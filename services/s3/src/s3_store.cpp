@@ -566,6 +566,14 @@ void BlobStore::retire(storage::Batch& batch, std::string_view blob) {
   batch.put(Space::kS3Meta, garbage_key(blob), "");
 }
 
+void BlobStore::retire(storage::Batch& batch, const std::vector<Segment>& segments,
+                       std::vector<std::string>& retired) {
+  for (const auto& s : segments) {
+    retire(batch, s.blob);
+    retired.push_back(s.blob);
+  }
+}
+
 void BlobStore::retire(storage::Batch& batch, const std::vector<Segment>& segments) {
   for (const auto& s : segments) {
     retire(batch, s.blob);

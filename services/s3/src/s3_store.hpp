@@ -218,6 +218,8 @@ class BlobStore {
   /// Marks blobs unreferenced inside the batch that drops their last reference.
   void retire(storage::Batch& batch, const std::vector<Segment>& segments);
   void retire(storage::Batch& batch, std::string_view blob);
+  /// The same, adding the blobs to `retired` (what collect() takes once the batch is written).
+  void retire(storage::Batch& batch, const std::vector<Segment>& segments, std::vector<std::string>& retired);
   /// After that batch is written: deletes the retired blobs nobody is reading.
   void collect(const std::vector<std::string>& blobs);
   void collect(const std::vector<Segment>& segments);

@@ -301,10 +301,7 @@ void S3Service::commit_object(const BucketRecord& b, std::string_view key, Objec
     // Only one null version per key: a noncurrent one goes when a new one is written.
     if (auto old_null = null_noncurrent(b.name, key)) {
       batch.del(Space::kS3Meta, old_null->store_key);
-      blobs_.retire(batch, old_null->record.segments);
-      for (const auto& s : old_null->record.segments) {
-        retired.push_back(s.blob);
-      }
+      blobs_.retire(batch, old_null->record.segments, retired);
     }
   }
   batch.put(Space::kS3Meta, object_key(b.name, key), encode(record));
@@ -324,10 +321,7 @@ S3Service::Removal S3Service::remove_object(const Call& c, const BucketRecord& b
         return out;
       }
       batch.del(Space::kS3Meta, object_key(b.name, key));
-      blobs_.retire(batch, current->segments);
-      for (const auto& s : current->segments) {
-        retired.push_back(s.blob);
-      }
+      blobs_.retire(batch, current->segments, retired);
       write_or_fail(store_, batch);
       blobs_.collect(retired);
       out.removed = true;
@@ -338,7 +332,6 @@ S3Service::Removal S3Service::remove_object(const Call& c, const BucketRecord& b
     marker.delete_marker = true;
     marker.owner = c.ctx.account_id;
     marker.modified_ms = c.now_ms();
-    marker.headers.clear();
     commit_object(b, key, marker, current, batch);
     out.delete_marker = true;
     out.version_id = shown_version_id(marker);
@@ -358,10 +351,7 @@ S3Service::Removal S3Service::remove_object(const Call& c, const BucketRecord& b
   out.delete_marker = v->record.delete_marker;
   out.removed = true;
   batch.del(Space::kS3Meta, v->store_key);
-  blobs_.retire(batch, v->record.segments);
-  for (const auto& s : v->record.segments) {
-    retired.push_back(s.blob);
-  }
+  blobs_.retire(batch, v->record.segments, retired);
   if (v->current) {
     // The newest noncurrent version (if any) becomes current.
     auto cur = store_.scan_prefix(Space::kS3Meta, noncurrent_prefix(b.name, key));
