@@ -6,6 +6,7 @@ incomplete multipart uploads aborted; the worker runs after each midnight of the
 POST /_fogbank/s3/lifecycle runs a pass at once."""
 
 import datetime
+import json
 import os
 import sys
 import time
@@ -159,6 +160,45 @@ class S3LifecycleTest(fh.FogbankTestCase):
                 break
             time.sleep(0.05)  # the pass runs on the pool right after the clock moved
         self.assertEqual(self.keys(), [])
+
+    def test_expirations_send_lifecycle_events(self):
+        sqs = self.server.client("sqs")
+        url = sqs.create_queue(QueueName=fh.unique_bucket("life-events"))["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.s3.put_bucket_notification_configuration(Bucket=self.bucket, NotificationConfiguration={
+            "QueueConfigurations": [{"Id": "expired", "QueueArn": arn, "Events": ["s3:LifecycleExpiration:*"]}]})
+        versioned = fh.unique_bucket("life-v")
+        self.s3.create_bucket(Bucket=versioned)
+        self.s3.put_bucket_versioning(Bucket=versioned, VersioningConfiguration={"Status": "Enabled"})
+        self.s3.put_bucket_notification_configuration(Bucket=versioned, NotificationConfiguration={
+            "QueueConfigurations": [{"Id": "marker", "QueueArn": arn,
+                                     "Events": ["s3:LifecycleExpiration:DeleteMarkerCreated"]}]})
+        rules = {"Rules": [{"ID": "r", "Filter": {"Prefix": "old/"}, "Status": "Enabled", "Expiration": {"Days": 1}}]}
+        for b in (self.bucket, versioned):
+            self.s3.put_object(Bucket=b, Key="old/a", Body=b"x")
+            self.s3.put_object(Bucket=b, Key="new/b", Body=b"x")  # no rule selects it
+            self.s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration=rules)
+        # Client deletes are not lifecycle events.
+        self.s3.delete_object(Bucket=self.bucket, Key="new/b")
+        self.at(2, 0)
+        self.run_pass()
+        records = []
+        for _ in range(5):
+            for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                body = json.loads(m["Body"])
+                if "Records" in body:
+                    records += body["Records"]
+        names = sorted((r["s3"]["bucket"]["name"], r["eventName"], r["s3"]["object"]["key"]) for r in records)
+        self.assertEqual(names, sorted([(self.bucket, "LifecycleExpiration:Delete", "old/a"),
+                                        (versioned, "LifecycleExpiration:DeleteMarkerCreated", "old/a")]))
+        for r in records:
+            self.assertEqual(r["userIdentity"], {"principalId": "s3.amazonaws.com"})
+            self.assertEqual(r["requestParameters"], {"sourceIPAddress": "s3.amazonaws.com"})
+            self.assertNotIn("size", r["s3"]["object"])
+            self.assertEqual(r["eventTime"], "2031-03-12T00:00:00.000Z")
+            if r["s3"]["bucket"]["name"] == versioned:
+                marker = self.s3.list_object_versions(Bucket=versioned)["DeleteMarkers"][0]["VersionId"]
+                self.assertEqual(r["s3"]["object"]["versionId"], marker)
 
 
 if __name__ == "__main__":

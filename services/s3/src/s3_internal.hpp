@@ -267,9 +267,6 @@ class S3Service final : public protocol::Service {
   /// x-amz-expiration for a current version: when the first lifecycle Expiration that selects it
   /// is due, and that rule's ID (nullopt when none does).
   std::optional<std::string> expiration_header(const BucketRecord& b, std::string_view key, const ObjectRecord& o) const;
-  /// One rule's actions on one key's versions at `now`; how many versions it changed.
-  std::size_t apply_lifecycle(const BucketRecord& b, const LifecycleRule& rule, const std::string& key,
-                              std::int64_t now);
   Response put_bucket_policy(Call& c);
   Response delete_bucket_policy(Call& c);
   Response put_bucket_encryption(Call& c);
@@ -349,6 +346,11 @@ class S3Service final : public protocol::Service {
   /// Sends it (after the lock is released, before the response): acknowledged writes never lose
   /// their event; a destination that fails is skipped without failing the request.
   void emit(std::optional<PendingEvent> pending);
+  /// One rule's actions on one key's versions at `now`; how many versions it changed. The
+  /// s3:LifecycleExpiration events of what it removed go to `events`, emitted once the key's lock
+  /// is released.
+  std::size_t apply_lifecycle(const BucketRecord& b, const LifecycleRule& rule, const std::string& key,
+                              std::int64_t now, std::vector<PendingEvent>& events);
 
   /// Verifies a SigV2 presigned request and makes its signer the caller (s3_sigv2.cpp).
   void authenticate_sigv2(Call& c);

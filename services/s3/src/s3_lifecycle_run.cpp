@@ -1,5 +1,6 @@
 // Lifecycle configuration handlers and the pass that applies the rules (see s3_lifecycle.hpp).
 
+#include "fogbank/protocol/dispatcher.hpp"
 #include "fogbank/storage/keys.hpp"
 #include "s3_internal.hpp"
 #include "s3_lifecycle.hpp"
@@ -74,6 +75,7 @@ std::size_t S3Service::sweep_lifecycle() {
     }
   }
   std::size_t changed = 0;
+  std::vector<PendingEvent> events;
   for (const auto& [bucket, config] : work) {
     for (const auto& rule : config.rules) {
       if (!rule.enabled) {
@@ -85,8 +87,12 @@ std::size_t S3Service::sweep_lifecycle() {
       for (auto cur = store_.scan_prefix(Space::kS3Meta, object_prefix(bucket.name, rule.prefix));
            object_actions && cur.valid() && changed < kPassBudget; cur.next()) {
         if (auto key = object_name_of(cur.key())) {
-          changed += apply_lifecycle(bucket, rule, *key, now);
+          changed += apply_lifecycle(bucket, rule, *key, now, events);
         }
+        for (auto& e : events) {
+          emit(std::move(e));
+        }
+        events.clear();
       }
       if (!rule.abort_incomplete_days) {
         continue;
@@ -159,7 +165,7 @@ bool lock_expired(const ObjectRecord& o, std::int64_t now) {
 }  // namespace
 
 std::size_t S3Service::apply_lifecycle(const BucketRecord& b, const LifecycleRule& rule, const std::string& key,
-                                       std::int64_t now) {
+                                       std::int64_t now, std::vector<PendingEvent>& events) {
   std::lock_guard lock(locks_.of(b.name, key));
   auto current = load_object(b.name, key);
   if (!current) {
@@ -172,7 +178,15 @@ std::size_t S3Service::apply_lifecycle(const BucketRecord& b, const LifecycleRul
   ctx.account_id = b.account;
   ctx.now_ms = now;
   ctx.now = now / 1000;
+  ctx.request_id = protocol::Dispatcher::new_request_id(protocol::WireProtocol::kRestXml);
   Call call(ctx);
+  const auto expired_event = [&](EventKind kind, const ObjectRecord* object, const std::string& version_id) {
+    if (b.notifications) {
+      if (auto e = object_event(call, b, kind, key, object, version_id)) {
+        events.push_back(std::move(*e));
+      }
+    }
+  };
   call.bucket = b.name;
   call.key = key;
   std::size_t changed = 0;
@@ -196,6 +210,7 @@ std::size_t S3Service::apply_lifecycle(const BucketRecord& b, const LifecycleRul
       if (rule.noncurrent_days && lifecycle_due_ms(since, *rule.noncurrent_days) <= now && lock_expired(v, now)) {
         batch.del(Space::kS3Meta, n.key());
         blobs_.retire(batch, v.segments, retired);
+        expired_event(EventKind::kLifecycleDelete, nullptr, shown_version_id(v));
         ++changed;
         continue;
       }
@@ -221,6 +236,7 @@ std::size_t S3Service::apply_lifecycle(const BucketRecord& b, const LifecycleRul
         !store_.scan_prefix(Space::kS3Meta, noncurrent_prefix(b.name, key)).valid()) {
       const std::string id = shown_version_id(*current);
       remove_object(call, b, key, &id);
+      expired_event(EventKind::kLifecycleDelete, nullptr, id);
       ++changed;
     }
     return changed;
@@ -232,7 +248,9 @@ std::size_t S3Service::apply_lifecycle(const BucketRecord& b, const LifecycleRul
                        (rule.expiration_date_ms && *rule.expiration_date_ms <= now);
   if (expired) {
     // Unversioned: the object goes; versioned: a delete marker goes on top (remove_object).
-    remove_object(call, b, key, nullptr);
+    auto removal = remove_object(call, b, key, nullptr);
+    expired_event(removal.created_marker ? EventKind::kLifecycleDeleteMarker : EventKind::kLifecycleDelete, nullptr,
+                  removal.version_id);
     return changed + 1;
   }
   auto storage_class = due_class(rule.transitions, current->modified_ms, now);

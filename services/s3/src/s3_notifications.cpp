@@ -403,15 +403,23 @@ std::string_view event_type(EventKind kind) {
       return "s3:ObjectRemoved:DeleteMarkerCreated";
     case EventKind::kTaggingPut:
       return "s3:ObjectTagging:Put";
+    case EventKind::kLifecycleDelete:
+      return "s3:LifecycleExpiration:Delete";
+    case EventKind::kLifecycleDeleteMarker:
+      return "s3:LifecycleExpiration:DeleteMarkerCreated";
     case EventKind::kTaggingDelete:
       break;
   }
   return "s3:ObjectTagging:Delete";
 }
 
+bool by_s3(EventKind kind) {
+  return kind == EventKind::kLifecycleDelete || kind == EventKind::kLifecycleDeleteMarker;
+}
+
 std::string event_message(const ObjectEvent& e, std::string_view configuration_id) {
   const bool tagging = e.kind == EventKind::kTaggingPut || e.kind == EventKind::kTaggingDelete;
-  const bool removed = e.kind == EventKind::kDelete || e.kind == EventKind::kDeleteMarker;
+  const bool removed = e.kind == EventKind::kDelete || e.kind == EventKind::kDeleteMarker || by_s3(e.kind);
   ordered_json object;
   object["key"] = event_key(e.key);
   if (!tagging && !removed) {

@@ -90,8 +90,12 @@ std::string customer_principal_id(std::string_view account);
 
 /// The operations that produce events.
 enum class EventKind {
-  kPut, kPost, kCopy, kCompleteMultipartUpload, kDelete, kDeleteMarker, kTaggingPut, kTaggingDelete
+  kPut, kPost, kCopy, kCompleteMultipartUpload, kDelete, kDeleteMarker, kTaggingPut, kTaggingDelete,
+  kLifecycleDelete, kLifecycleDeleteMarker  ///< what the lifecycle worker removes, not a client
 };
+
+/// Whether `kind` is done by S3 itself (lifecycle) rather than on a client's request.
+bool by_s3(EventKind kind);
 
 /// "s3:ObjectCreated:Put", ... (the configuration's spelling; records drop the "s3:").
 std::string_view event_type(EventKind kind);

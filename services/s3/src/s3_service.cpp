@@ -634,14 +634,16 @@ std::optional<S3Service::PendingEvent> S3Service::object_event(const Call& c, co
   e.bucket = bucket.name;
   e.bucket_owner = bucket.account;
   const auto& caller = c.ctx.caller;
-  if (caller.user_id.empty() && c.ctx.account_id.empty()) {
+  if (by_s3(kind)) {
+    e.principal_id = "s3.amazonaws.com";  // S3 itself did it, from no client address
+  } else if (caller.user_id.empty() && c.ctx.account_id.empty()) {
     e.principal_id = "Anonymous";
   } else if (caller.user_id.empty() || caller.user_id == c.ctx.account_id) {
     e.principal_id = customer_principal_id(c.ctx.account_id);  // the account's root user
   } else {
     e.principal_id = "AWS:" + caller.user_id;
   }
-  e.source_ip = c.ctx.head.remote_address;
+  e.source_ip = by_s3(kind) ? "s3.amazonaws.com" : c.ctx.head.remote_address;
   if (e.source_ip.starts_with("::ffff:")) {
     e.source_ip.erase(0, 7);  // IPv4-mapped: the IPv4 address
   }
