@@ -66,6 +66,17 @@ Response guarded(const DispatcherConfig& cfg, const Service* service, const Requ
   }
 }
 
+}  // namespace
+
+void record_outcome(RequestInfo& info, RequestContext& ctx) {
+  info.operation = ctx.operation;
+  if (ctx.on_complete) {
+    info.on_complete = std::move(ctx.on_complete);
+  }
+}
+
+namespace {
+
 void apply(const Resolution& r, RequestContext& ctx, RequestInfo& info) {
   if (!r.operation.empty()) {
     ctx.operation = r.operation;
@@ -228,7 +239,7 @@ class GuardedSink final : public BodySink {
       return r;
     }
     auto r = guarded(route_->dispatcher->config(), route_->service.get(), ctx, [&] { return inner_->finish(); });
-    route_->info->operation = ctx.operation;
+    record_outcome(*route_->info, ctx);
     add_request_id_headers(r, ctx.protocol, ctx.request_id);
     return r;
   }
@@ -309,7 +320,7 @@ Response BufferedSink::finish() {
     route.intercept(payload_hash);
     return service.handle(ctx, std::move(body_));
   });
-  route.info->operation = ctx.operation;
+  record_outcome(*route.info, ctx);
   add_request_id_headers(response, ctx.protocol, ctx.request_id);
   return response;
 }
@@ -501,7 +512,7 @@ Exchange Dispatcher::begin(RequestHead head_in) const {
     });
     if (!ex.sink) {
       add_request_id_headers(started, ctx.protocol, ctx.request_id);
-      ex.info->operation = ctx.operation;
+      record_outcome(*ex.info, ctx);
       ex.immediate = std::make_unique<Response>(std::move(started));
       return ex;
     }

@@ -887,6 +887,11 @@ class Connection {
         c.ctx_.log_access(st->method, st->target, st->ex.info.get(), st->status, st->started);
       } catch (const std::exception&) {
       }
+      auto completion = prepare_completion(st->ex.info.get(), st->response, st->method == "HEAD");
+      if (st->method != "HEAD") {
+        completion.done.bytes_sent = st->response.producer ? st->produced : st->body_offset;
+      }
+      report_completion(st->ex.info.get(), completion, st->started);
     }
     if (c.streams_.empty()) {
       c.idle_since_ = Clock::now();

@@ -66,6 +66,36 @@ Response finish_body(protocol::BodySink& sink, const protocol::Exchange& ex) {
   }
 }
 
+PendingCompletion prepare_completion(const protocol::RequestInfo* info, const protocol::Response& r, bool head_only) {
+  PendingCompletion out;
+  if (info == nullptr || !info->on_complete) {
+    return out;
+  }
+  out.done.status = r.status;
+  out.done.headers = &r.headers;
+  out.done.content_length = r.stream ? 0 : r.content_length.value_or(r.body.size());
+  out.done.bytes_sent = head_only ? 0 : out.done.content_length;
+  if (r.status >= 300 && !r.producer && !r.stream) {
+    out.error_body = r.body;  // error documents are small
+  }
+  return out;
+}
+
+void report_completion(const protocol::RequestInfo* info, PendingCompletion& pending,
+                       std::chrono::steady_clock::time_point started) {
+  if (info == nullptr || !info->on_complete) {
+    return;
+  }
+  pending.done.body = pending.error_body;
+  pending.done.total_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  try {
+    info->on_complete(pending.done);
+  } catch (const std::exception& e) {
+    log::error(std::string("completion hook failed: ") + e.what());
+  }
+}
+
 bool is_connection_specific(std::string_view n) {
   return n == "connection" || n == "keep-alive" || n == "transfer-encoding" || n == "upgrade" ||
          n == "proxy-connection" || n == "te";

@@ -5,6 +5,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -45,6 +47,17 @@ protocol::Response request_timeout(const protocol::Exchange& ex);
 /// finish() promises not to throw; if it does anyway, the request fails with a 500 in its own
 /// protocol and the connection lives on.
 protocol::Response finish_body(protocol::BodySink& sink, const protocol::Exchange& ex);
+
+/// What a request's completion hook (RequestInfo::on_complete) is told about its response, read
+/// before the write moves the body out; empty when the request has no hook.
+struct PendingCompletion {
+  protocol::CompletedRequest done;
+  std::string error_body;
+};
+PendingCompletion prepare_completion(const protocol::RequestInfo* info, const protocol::Response& r, bool head_only);
+/// Calls the hook once the response was sent. Never throws.
+void report_completion(const protocol::RequestInfo* info, PendingCompletion& pending,
+                       std::chrono::steady_clock::time_point started);
 
 /// Response header fields HTTP/2 forbids (RFC 9113 8.2.2); HTTP/1.1 sets its own.
 bool is_connection_specific(std::string_view lower_name);

@@ -547,10 +547,14 @@ struct HttpServer::Impl {
         // could drive its admin API; sandboxed, it runs with an opaque origin ("null") instead.
         response.headers.set("Content-Security-Policy", kNavigationSandbox);
       }
+      auto completion = prepare_completion(ex.info.get(), response, method == "HEAD");
       bool written = response.stream && method != "HEAD"
                          ? co_await write_stream(stream, response, req.version(), !close, handle.interrupt)
                          : co_await write_response(stream, response, method, req.version(), !close, io.get());
       log_access(method, target, ex.info.get(), response.status, started, remote);
+      if (written) {
+        report_completion(ex.info.get(), completion, started);
+      }
       if (!written || close) {
         co_return;
       }

@@ -77,7 +77,12 @@ struct RequestInfo {
   std::string service;
   std::string operation;
   std::string iam_action;
+  /// The handler's RequestContext::on_complete, handed over when it returned.
+  std::function<void(const CompletedRequest&)> on_complete;
 };
+
+/// What the handler left in `ctx` for the server: the operation it resolved, its completion hook.
+void record_outcome(RequestInfo& info, RequestContext& ctx);
 
 /// The server's view of one request after its head was read.
 struct Exchange {

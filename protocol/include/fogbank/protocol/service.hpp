@@ -6,6 +6,7 @@
 // for services whose bodies stream (S3 object data). Services never see sockets or Beast.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +33,16 @@ struct Resolution {
   bool streams_body = false;
 };
 
+/// How a request ended, as the server saw it once the response was sent (S3's server access log).
+struct CompletedRequest {
+  int status = 0;
+  std::uint64_t bytes_sent = 0;       ///< response body bytes
+  std::uint64_t content_length = 0;   ///< the response's Content-Length (HEAD: what GET would send)
+  std::int64_t total_ms = 0;          ///< from the request's head to the response's last byte
+  const Headers* headers = nullptr;   ///< the response's
+  std::string_view body;              ///< the response body when it was not streamed (error documents)
+};
+
 /// Everything a handler knows about the request besides its body.
 struct RequestContext {
   explicit RequestContext(const RequestHead& request_head) : head(request_head) {}
@@ -51,6 +62,9 @@ struct RequestContext {
   std::optional<QueryParams> params;
   bool authenticated = false;  ///< a signature was verified
   Headers trailers;            ///< aws-chunked trailers, set before a streaming sink's finish()
+  /// Set by a handler that wants to hear how its request ended (S3 logging a bucket's requests);
+  /// the server calls it after the response was sent, on its I/O thread.
+  std::function<void(const CompletedRequest&)> on_complete;
 };
 
 class Service {
