@@ -571,6 +571,46 @@ class S3ObjectTest(S3Mixin, fh.FogbankTestCase):
         s3.copy_object(Bucket=b, Key="self", CopySource={"Bucket": b, "Key": "self"}, StorageClass="STANDARD_IA")
         self.assertEqual(s3.head_object(Bucket=b, Key="self")["StorageClass"], "STANDARD_IA")
 
+    def test_copy_checksum_algorithm(self):
+        s3 = self.s3()
+        b = self.bucket
+        data = os.urandom(5000)
+        s3.put_object(Bucket=b, Key="ck-src", Body=data, ChecksumAlgorithm="CRC32")
+        # Asked for: the copy's checksum is computed over the copied bytes with that algorithm.
+        r = s3.copy_object(Bucket=b, Key="ck-sha", CopySource={"Bucket": b, "Key": "ck-src"},
+                           ChecksumAlgorithm="SHA256")
+        want = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        self.assertEqual(r["CopyObjectResult"]["ChecksumSHA256"], want)
+        h = s3.head_object(Bucket=b, Key="ck-sha", ChecksumMode="ENABLED")
+        self.assertEqual((h["ChecksumSHA256"], h["ChecksumType"]), (want, "FULL_OBJECT"))
+        self.assertNotIn("ChecksumCRC32", h)
+        # Not asked for: the source's algorithm carries over.
+        crc = base64.b64encode((zlib.crc32(data) & 0xFFFFFFFF).to_bytes(4, "big")).decode()
+        r = s3.copy_object(Bucket=b, Key="ck-same", CopySource={"Bucket": b, "Key": "ck-src"})
+        self.assertEqual(r["CopyObjectResult"]["ChecksumCRC32"], crc)
+        # A self-copy that only changes the algorithm is a change, and is recomputed.
+        r = s3.copy_object(Bucket=b, Key="ck-src", CopySource={"Bucket": b, "Key": "ck-src"},
+                           ChecksumAlgorithm="SHA1", MetadataDirective="REPLACE")
+        self.assertEqual(r["CopyObjectResult"]["ChecksumSHA1"], base64.b64encode(hashlib.sha1(data).digest()).decode())
+        self.assertEqual(s3.get_object(Bucket=b, Key="ck-src")["Body"].read(), data)
+        # A composite multipart source becomes a full-object checksum of the same algorithm.
+        up = s3.create_multipart_upload(Bucket=b, Key="ck-mp", ChecksumAlgorithm="CRC32")["UploadId"]
+        big = os.urandom(5 << 20) + data
+        parts = [big[:5 << 20], big[5 << 20:]]
+        etags = [s3.upload_part(Bucket=b, Key="ck-mp", UploadId=up, PartNumber=i + 1, Body=p,
+                                ChecksumAlgorithm="CRC32") for i, p in enumerate(parts)]
+        s3.complete_multipart_upload(Bucket=b, Key="ck-mp", UploadId=up, MultipartUpload={"Parts": [
+            {"PartNumber": i + 1, "ETag": e["ETag"], "ChecksumCRC32": e["ChecksumCRC32"]} for i, e in enumerate(etags)]})
+        r = s3.copy_object(Bucket=b, Key="ck-mp-copy", CopySource={"Bucket": b, "Key": "ck-mp"})
+        big_crc = base64.b64encode((zlib.crc32(big) & 0xFFFFFFFF).to_bytes(4, "big")).decode()
+        self.assertEqual(r["CopyObjectResult"]["ChecksumCRC32"], big_crc)
+        h = s3.head_object(Bucket=b, Key="ck-mp-copy", ChecksumMode="ENABLED")
+        self.assertEqual(h["ChecksumType"], "FULL_OBJECT")
+        with self.assertRaises(ClientError) as cm:
+            self.s3(validate=False).copy_object(Bucket=b, Key="ck-bad", CopySource={"Bucket": b, "Key": "ck-src"},
+                                                ChecksumAlgorithm="MD5")
+        self.assertClientError(cm, "InvalidRequest", 400)
+
     def test_copy_conditions_and_missing_source(self):
         s3 = self.s3()
         b = self.bucket

@@ -105,14 +105,34 @@ Response S3Service::put_setting(Call& c, const Setting& s) {
   return update_bucket(c, 200, [&](BucketRecord& b) { b.settings[std::string(s.subresource)] = doc.dump(); });
 }
 
+namespace {
+
+/// The setting's document as stored, or its default; "" when there is none.
+std::string setting_text(const BucketRecord& b, const Setting& s) {
+  if (auto it = b.settings.find(std::string(s.subresource)); it != b.settings.end()) {
+    return it->second;  // "" once deleted
+  }
+  return s.default_value != nullptr ? std::string(s.default_value) : std::string();
+}
+
+}  // namespace
+
+std::string bucket_object_ownership(const BucketRecord& b) {
+  const auto text = setting_text(b, kOwnershipControls);
+  if (text.empty()) {
+    return "ObjectWriter";  // what a bucket without ownership controls does
+  }
+  return json::parse(text).at("Rules").at(0).value("ObjectOwnership", std::string());
+}
+
+bool bucket_blocks_public_acls(const BucketRecord& b) {
+  const auto text = setting_text(b, kPublicAccessBlock);
+  return !text.empty() && json::parse(text).value("BlockPublicAcls", false);
+}
+
 Response S3Service::get_setting(Call& c, const Setting& s) {
   auto b = require_bucket(c);
-  std::string text;
-  if (auto it = b.settings.find(std::string(s.subresource)); it != b.settings.end()) {
-    text = it->second;  // "" once deleted
-  } else if (s.default_value != nullptr) {
-    text = s.default_value;
-  }
+  const auto text = setting_text(b, s);
   if (text.empty()) {
     throw AwsError(std::string(s.missing_code), 404, std::string(s.missing_message)).with_field("BucketName", c.bucket);
   }

@@ -184,6 +184,31 @@ Response S3Service::create_bucket(Call& c) {
     b.account = c.ctx.account_id;
     b.region = region;
     b.created_ms = c.now_ms();
+    if (auto ownership = c.header("x-amz-object-ownership")) {
+      if (*ownership != "BucketOwnerEnforced" && *ownership != "BucketOwnerPreferred" && *ownership != "ObjectWriter") {
+        throw errors::invalid_argument("Invalid x-amz-object-ownership header: " + std::string(*ownership),
+                                       "x-amz-object-ownership", *ownership);
+      }
+      b.settings["ownershipControls"] =
+          nlohmann::json{{"Rules", nlohmann::json::array({{{"ObjectOwnership", *ownership}}})}}.dump();
+    }
+    try {
+      b.settings["acl"] = requested_acl(c, b, b.account, false).value_or("");
+    } catch (const AwsError& e) {
+      // CreateBucket words the ownership and public-access conflicts in errors of its own.
+      if (e.code == "AccessControlListNotSupported") {
+        throw AwsError("InvalidBucketAclWithObjectOwnership", 400,
+                       "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting");
+      }
+      if (e.code == "AccessDenied") {
+        throw AwsError("InvalidBucketAclWithBlockPublicAccessError", 400,
+                       "Bucket cannot have public ACLs set with BlockPublicAccess enabled");
+      }
+      throw;
+    }
+    if (b.settings["acl"].empty()) {
+      b.settings.erase("acl");
+    }
     if (auto lock = c.header("x-amz-bucket-object-lock-enabled"); lock && protocol::iequals(*lock, "true")) {
       // Object Lock needs versioning, and turns it on for good.
       b.object_lock = "Enabled";
@@ -276,17 +301,6 @@ Response S3Service::get_bucket_tagging(Call& c) {
 
 Response S3Service::delete_bucket_tagging(Call& c) {
   return update_bucket(c, 204, [&](BucketRecord& b) { b.tags.reset(); });
-}
-
-Response S3Service::get_bucket_acl(Call& c) {
-  require_bucket(c);
-  nlohmann::json owner = {{"ID", canonical_user_id(c.ctx.account_id)}, {"DisplayName", "webfile"}};
-  nlohmann::json grantee = owner;
-  grantee["Type"] = "CanonicalUser";
-  nlohmann::json acl = {
-      {"Owner", owner},
-      {"Grants", nlohmann::json::array({{{"Grantee", grantee}, {"Permission", "FULL_CONTROL"}}})}};
-  return xml_response(encode_output_xml("GetBucketAcl", acl, "AccessControlPolicy"));
 }
 
 namespace {

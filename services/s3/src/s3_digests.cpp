@@ -339,6 +339,18 @@ void PayloadDigests::verify(const Call& c) {
   checksum = protocol::base64_encode(computed);
 }
 
+std::optional<std::string> requested_checksum_algorithm(const Call& c) {
+  auto header = c.header("x-amz-checksum-algorithm");
+  if (!header) {
+    return std::nullopt;
+  }
+  auto a = parse_checksum_algorithm(*header);
+  if (!a) {
+    throw unsupported_algorithm();
+  }
+  return std::string(checksum_name(*a));
+}
+
 void finish_multipart_checksum(const Call& c, ObjectRecord& record) {
   auto a = parse_checksum_algorithm(record.checksum_algorithm);
   if (!a) {

@@ -172,6 +172,24 @@ class PayloadDigests {
   std::unique_ptr<Impl> impl_;
 };
 
+/// The ACL a request sets (s3_acl.cpp) with x-amz-acl or x-amz-grant-* headers, or with an
+/// AccessControlPolicy body when `document_operation` names the operation whose input carries
+/// one: the grants as stored (JSON text; "" for the default, the owner's full control), nullopt
+/// when the request sets none. Checked against the bucket's Object Ownership
+/// (AccessControlListNotSupported) and Block Public Access (AccessDenied) as AWS checks them.
+std::optional<std::string> requested_acl(const Call& c, const BucketRecord& b, std::string_view owner_account,
+                                         bool is_object, std::string_view document_operation = {});
+/// A canned ACL from elsewhere than x-amz-acl (PostObject's `acl` field), checked the same way.
+std::string canned_acl(std::string_view canned, const BucketRecord& b, std::string_view owner_account);
+/// The bucket's ObjectOwnership (BucketOwnerEnforced unless its OwnershipControls say otherwise).
+std::string bucket_object_ownership(const BucketRecord& b);
+/// Whether the bucket's public access block has BlockPublicAcls (on by default, as on AWS).
+bool bucket_blocks_public_acls(const BucketRecord& b);
+
+/// x-amz-checksum-algorithm (CreateMultipartUpload, CopyObject): the algorithm's canonical name,
+/// nullopt when absent; InvalidRequest for an algorithm S3 does not know.
+std::optional<std::string> requested_checksum_algorithm(const Call& c);
+
 /// The multipart object's checksum from its parts' (COMPOSITE or FULL_OBJECT), checked against
 /// the one the client may have sent with CompleteMultipartUpload.
 void finish_multipart_checksum(const Call& c, ObjectRecord& record);
@@ -192,6 +210,23 @@ std::optional<WebsiteTarget> website_target(const protocol::RequestHead& head);
 
 struct Setting;        // s3_bucket_settings.cpp
 struct LifecycleRule;  // s3_lifecycle.hpp
+
+/// Server access log records on their way to one target bucket (s3_access_log.cpp).
+struct AccessLogBatch {
+  std::string target_bucket;
+  std::string account;  ///< the target bucket's owner
+  std::string region;
+  std::string prefix;   ///< TargetPrefix, and the source's partition for PartitionedPrefix
+  bool date_partitions = false;  ///< PartitionedPrefix: YYYY/MM/DD/ after the prefix
+  bool event_time = false;       ///< … of the records' time rather than the delivery's
+  std::int64_t first_ms = 0;
+  std::string lines;
+};
+struct AccessLogBuffer {
+  std::mutex mu;
+  std::map<std::string, AccessLogBatch> batches;  ///< by target bucket and key prefix
+  std::size_t bytes = 0;
+};
 
 class S3Service;
 using Handler = Response (S3Service::*)(Call&);
@@ -214,7 +249,8 @@ class S3Service final : public protocol::Service {
   std::unique_ptr<protocol::BodySink> begin_stream(std::shared_ptr<RequestContext> ctx) override;
   std::string state() const override;
   void reset() override;
-  /// POST /_fogbank/s3/lifecycle: one lifecycle pass now (tests that moved a virtual clock).
+  /// POST /_fogbank/s3/lifecycle: one lifecycle pass now (tests that moved a virtual clock);
+  /// POST /_fogbank/s3/access-logs: delivers the buffered server access logs now.
   std::optional<Response> admin(const protocol::RequestHead& head, std::string_view body) override;
 
   // ---- service and buckets (s3_buckets.cpp)
@@ -227,6 +263,9 @@ class S3Service final : public protocol::Service {
   Response get_bucket_tagging(Call& c);
   Response delete_bucket_tagging(Call& c);
   Response get_bucket_acl(Call& c);
+  Response put_bucket_acl(Call& c);
+  Response get_object_acl(Call& c);
+  Response put_object_acl(Call& c);
   Response get_bucket_policy(Call& c);
   Response get_bucket_encryption(Call& c);
   Response put_public_access_block(Call& c);
@@ -320,6 +359,11 @@ class S3Service final : public protocol::Service {
   Response delete_object_tagging(Call& c);
   Response get_object_attributes(Call& c);
 
+  /// When the request's bucket logs its requests, arms the request's completion hook to add its
+  /// record (`log_operation`: REST.GET.OBJECT, ...) to the target bucket's next log object.
+  void arm_access_log(Call& c, std::string log_operation);
+  /// Writes every buffered access log record into its target bucket now; the objects written.
+  std::size_t deliver_access_logs();
   /// Another service's write of a whole object (ObjectWriter), with PutObject's checks and commit.
   WriteOutcome put_as_service(const ServiceObject& object);
 
@@ -448,10 +492,13 @@ class S3Service final : public protocol::Service {
   struct CopiedBlob {
     Segment segment;
     std::string md5_hex;
+    std::string checksum;  ///< base64, of `checksum_algorithm` when one was asked for
   };
-  /// `source_key` reads the source's data, `dest_key` encrypts the copy (either empty: plain).
+  /// `source_key` reads the source's data, `dest_key` encrypts the copy (either empty: plain);
+  /// `checksum_algorithm` ("CRC32", ...; empty: none) is computed over the copied bytes.
   CopiedBlob copy_bytes(const ObjectRecord& source, std::uint64_t offset, std::uint64_t length,
-                        storage::Batch& batch, const std::string& source_key, const std::string& dest_key);
+                        storage::Batch& batch, const std::string& source_key, const std::string& dest_key,
+                        std::string_view checksum_algorithm = {});
   /// x-amz-copy-source parsed and loaded, its x-amz-copy-source-if-* conditions checked.
   struct CopySource {
     std::string bucket;
@@ -496,6 +543,10 @@ class S3Service final : public protocol::Service {
     std::atomic<protocol::Scheduler::TimerId> id{0};
   };
   std::shared_ptr<LifecycleTimer> lifecycle_timer_ = std::make_shared<LifecycleTimer>();
+  /// Server access logging (s3_access_log.cpp): records wait here for the delivery timer.
+  void schedule_access_log_delivery();
+  std::shared_ptr<AccessLogBuffer> access_logs_ = std::make_shared<AccessLogBuffer>();
+  std::shared_ptr<LifecycleTimer> access_log_timer_ = std::make_shared<LifecycleTimer>();
   std::map<std::string, BucketRecord, std::less<>> buckets_;
 };
 

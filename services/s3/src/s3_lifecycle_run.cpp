@@ -46,13 +46,17 @@ Response S3Service::delete_bucket_lifecycle(Call& c) {
 }
 
 std::optional<Response> S3Service::admin(const protocol::RequestHead& head, std::string_view /*body*/) {
-  if (head.path != "/_fogbank/s3/lifecycle") {
+  if (head.path != "/_fogbank/s3/lifecycle" && head.path != "/_fogbank/s3/access-logs") {
     return Response(404, R"({"error":"no such s3 endpoint"})", "application/json");
   }
   if (head.method != "POST") {
     Response r(405, R"({"error":"use POST"})", "application/json");
     r.headers.set("Allow", "POST");
     return r;
+  }
+  if (head.path == "/_fogbank/s3/access-logs") {
+    std::lock_guard lock(access_log_timer_->mu);
+    return Response(200, nlohmann::json{{"delivered", deliver_access_logs()}}.dump(), "application/json");
   }
   std::lock_guard lock(lifecycle_timer_->mu);  // one pass at a time, the worker's included
   return Response(200, nlohmann::json{{"changed", sweep_lifecycle()}}.dump(), "application/json");

@@ -58,17 +58,12 @@ Response S3Service::create_multipart_upload(Call& c) {
   u.initiated_ms = c.now_ms();
   u.upload_id = new_upload_id(u.initiated_ms);
   u.object = object_from_headers(c);
+  u.object.acl = requested_acl(c, bucket, c.ctx.account_id, true).value_or("");
   apply_default_retention(bucket, u.object);
   (void)choose_encryption(c, bucket, u.object);  // sealed in the record; SSE-C parts bring their key
-  if (auto alg = c.header("x-amz-checksum-algorithm")) {
-    u.object.checksum_algorithm = std::string(*alg);
-    for (auto& ch : u.object.checksum_algorithm) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    auto algorithm = parse_checksum_algorithm(u.object.checksum_algorithm);
-    if (!algorithm) {
-      throw AwsError("InvalidRequest", 400,
-                     "Checksum algorithm provided is unsupported. Please try again with any of the "
-                     "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
-    }
+  if (auto alg = requested_checksum_algorithm(c)) {
+    u.object.checksum_algorithm = *alg;
+    auto algorithm = parse_checksum_algorithm(*alg);
     auto type = c.header("x-amz-checksum-type");
     u.object.checksum_type = type ? std::string(*type)
                                   : (*algorithm == ChecksumAlgorithm::kCrc64Nvme ? "FULL_OBJECT" : "COMPOSITE");

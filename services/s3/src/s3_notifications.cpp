@@ -403,6 +403,8 @@ std::string_view event_type(EventKind kind) {
       return "s3:ObjectRemoved:DeleteMarkerCreated";
     case EventKind::kTaggingPut:
       return "s3:ObjectTagging:Put";
+    case EventKind::kAclPut:
+      return "s3:ObjectAcl:Put";
     case EventKind::kLifecycleDelete:
       return "s3:LifecycleExpiration:Delete";
     case EventKind::kLifecycleDeleteMarker:
@@ -413,12 +415,16 @@ std::string_view event_type(EventKind kind) {
   return "s3:ObjectTagging:Delete";
 }
 
+bool changes_object_in_place(EventKind kind) {
+  return kind == EventKind::kTaggingPut || kind == EventKind::kTaggingDelete || kind == EventKind::kAclPut;
+}
+
 bool by_s3(EventKind kind) {
   return kind == EventKind::kLifecycleDelete || kind == EventKind::kLifecycleDeleteMarker;
 }
 
 std::string event_message(const ObjectEvent& e, std::string_view configuration_id) {
-  const bool tagging = e.kind == EventKind::kTaggingPut || e.kind == EventKind::kTaggingDelete;
+  const bool tagging = changes_object_in_place(e.kind);
   const bool removed = e.kind == EventKind::kDelete || e.kind == EventKind::kDeleteMarker || by_s3(e.kind);
   ordered_json object;
   object["key"] = event_key(e.key);

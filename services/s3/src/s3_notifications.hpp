@@ -90,12 +90,15 @@ std::string customer_principal_id(std::string_view account);
 
 /// The operations that produce events.
 enum class EventKind {
-  kPut, kPost, kCopy, kCompleteMultipartUpload, kDelete, kDeleteMarker, kTaggingPut, kTaggingDelete,
+  kPut, kPost, kCopy, kCompleteMultipartUpload, kDelete, kDeleteMarker, kTaggingPut, kTaggingDelete, kAclPut,
   kLifecycleDelete, kLifecycleDeleteMarker  ///< what the lifecycle worker removes, not a client
 };
 
 /// Whether `kind` is done by S3 itself (lifecycle) rather than on a client's request.
 bool by_s3(EventKind kind);
+/// Whether `kind` changes an object that stays (tagging, ACL): its records have no size and no
+/// sequencer, and are version 2.3 of the structure.
+bool changes_object_in_place(EventKind kind);
 
 /// "s3:ObjectCreated:Put", ... (the configuration's spelling; records drop the "s3:").
 std::string_view event_type(EventKind kind);

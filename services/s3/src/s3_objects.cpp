@@ -301,6 +301,7 @@ std::unique_ptr<protocol::BodySink> S3Service::put_object(std::shared_ptr<Call> 
   }
   auto bucket = require_bucket(*c);
   auto record = object_from_headers(*c);
+  record.acl = requested_acl(*c, bucket, c->ctx.account_id, true).value_or("");
   apply_default_retention(bucket, record);
   auto key = choose_encryption(*c, bucket, record);
   // Fail fast on a doomed conditional write; it is checked again when the upload commits.
@@ -555,6 +556,7 @@ Response S3Service::copy_object(Call& c) {
   }
   record.version_id.clear();
   record.seq = 0;  // a new version: commit_object stamps it
+  record.acl = requested_acl(c, bucket, c.ctx.account_id, true).value_or("");  // never the source's
   // The copy is encrypted as this request (or the bucket's default) says, not as the source was.
   const auto source_key = data_key(c, src.object, true);
   std::erase_if(record.headers, [](const auto& h) { return h.first.starts_with("x-amz-server-side-encryption"); });
@@ -568,6 +570,13 @@ Response S3Service::copy_object(Call& c) {
   record.lock_until_ms = 0;
   record.legal_hold.clear();
   read_lock_headers(c, record);
+  // x-amz-checksum-algorithm picks the copy's checksum, computed over the copied bytes; without
+  // it the source's algorithm carries over (recomputed over the whole object when the source's
+  // was per part), and a source without one gets CRC-64/NVME, as every new object does.
+  auto checksum_algorithm = requested_checksum_algorithm(c).value_or(
+      record.checksum_algorithm.empty() ? std::string("CRC64NVME") : record.checksum_algorithm);
+  const bool recompute_checksum = checksum_algorithm != record.checksum_algorithm ||
+                                  record.checksum.empty() || record.checksum_type == "COMPOSITE";
   std::unique_lock lock(locks_.of(c.bucket, c.key));
   auto current = load_object(c.bucket, c.key);
   check_write_conditions(c, current);
@@ -576,17 +585,19 @@ Response S3Service::copy_object(Call& c) {
   // current null version of the same key. Every other copy gets bytes of its own, so deleting
   // one version never takes another's data.
   if (same && bucket.versioning.empty() && current && src.object.seq == current->seq &&
-      src.object.version_id == current->version_id && source_key.empty() && dest_key.empty()) {
+      src.object.version_id == current->version_id && source_key.empty() && dest_key.empty() &&
+      !recompute_checksum) {
     // Same bytes: the new record keeps the blobs (commit_object sees them reused).
   } else {
-    auto copied = copy_bytes(src.object, 0, src.object.size, batch, source_key, dest_key);
+    auto copied = copy_bytes(src.object, 0, src.object.size, batch, source_key, dest_key,
+                             recompute_checksum ? checksum_algorithm : std::string());
     record.segments = {Segment{copied.segment.blob, copied.segment.size, {}, {}}};
     record.etag = copied.md5_hex;  // a copy is a single-part object, whatever the source was
     record.parts_count = 0;
-    if (record.checksum_type == "COMPOSITE") {
-      record.checksum.clear();
-      record.checksum_algorithm.clear();
-      record.checksum_type.clear();
+    if (recompute_checksum) {
+      record.checksum_algorithm = checksum_algorithm;
+      record.checksum = copied.checksum;
+      record.checksum_type = "FULL_OBJECT";
     }
   }
   commit_object(bucket, c.key, record, current, batch);

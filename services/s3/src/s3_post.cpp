@@ -295,6 +295,9 @@ Response S3Service::post_object(Call& c) {
       record.metadata.emplace_back(f.name.substr(11), f.value);
     }
   }
+  if (const auto* acl = field(fields, "acl")) {
+    record.acl = canned_acl(acl->value, bucket, c.ctx.account_id);
+  }
   if (const auto* t = field(fields, "tagging")) {
     record.tags = parse_tagging_xml(t->value, 10);
   }

@@ -14,6 +14,7 @@
 #include "fogbank/protocol/dispatcher.hpp"
 #include "fogbank/protocol/error_render.hpp"
 #include "fogbank/protocol/resource_policy.hpp"
+#include "fogbank/s3/checksum.hpp"
 #include "fogbank/storage/keys.hpp"
 #include "s3_internal.hpp"
 #include "s3_lifecycle.hpp"
@@ -62,6 +63,7 @@ const Operation kOperations[] = {
     {"PutObjectLockConfiguration", "PUT", kBkt, "object-lock", "", &S::put_object_lock_configuration},
     {"GetObjectLockConfiguration", "GET", kBkt, "object-lock", "", &S::get_object_lock_configuration},
     {"GetBucketAcl", "GET", kBkt, "acl", "", &S::get_bucket_acl},
+    {"PutBucketAcl", "PUT", kBkt, "acl", "", &S::put_bucket_acl},
     {"GetBucketPolicy", "GET", kBkt, "policy", "", &S::get_bucket_policy},
     {"GetBucketEncryption", "GET", kBkt, "encryption", "", &S::get_bucket_encryption},
     {"PutBucketCors", "PUT", kBkt, "cors", "", &S::put_bucket_cors},
@@ -126,6 +128,8 @@ const Operation kOperations[] = {
     {"CopyObject", "PUT", kObj, "", "x-amz-copy-source", &S::copy_object, nullptr, Runs::kOnPool},
     {"PutObject", "PUT", kObj, "", "", nullptr, &S::put_object},
     {"GetObjectTagging", "GET", kObj, "tagging", "", &S::get_object_tagging},
+    {"GetObjectAcl", "GET", kObj, "acl", "", &S::get_object_acl},
+    {"PutObjectAcl", "PUT", kObj, "acl", "", &S::put_object_acl},
     {"PutObjectRetention", "PUT", kObj, "retention", "", &S::put_object_retention},
     {"GetObjectRetention", "GET", kObj, "retention", "", &S::get_object_retention},
     {"PutObjectLegalHold", "PUT", kObj, "legal-hold", "", &S::put_object_legal_hold},
@@ -277,6 +281,41 @@ const Operation* find_operation(const protocol::RequestHead& head, const Target&
   return nullptr;
 }
 
+/// The operation as server access logs name it: REST.<METHOD>.<resource>.
+std::string log_operation_name(const Operation& op) {
+  static constexpr std::pair<std::string_view, std::string_view> kResources[] = {
+      {"ListObjectVersions", "BUCKETVERSIONS"}, {"DeleteObjects", "MULTI_OBJECT_DELETE"},
+      {"UploadPart", "PART"},                   {"UploadPartCopy", "PART"},
+      {"CreateMultipartUpload", "UPLOADS"},     {"ListMultipartUploads", "UPLOADS"},
+      {"CompleteMultipartUpload", "UPLOAD"},    {"AbortMultipartUpload", "UPLOAD"},
+      {"ListParts", "UPLOAD"},                  {"GetBucketPolicy", "BUCKETPOLICY"},
+      {"PutBucketPolicy", "BUCKETPOLICY"},      {"DeleteBucketPolicy", "BUCKETPOLICY"},
+      {"GetBucketLogging", "LOGGING_STATUS"},   {"PutBucketLogging", "LOGGING_STATUS"},
+      {"GetObjectTagging", "OBJECT_TAGGING"},   {"PutObjectTagging", "OBJECT_TAGGING"},
+      {"DeleteObjectTagging", "OBJECT_TAGGING"}, {"PreflightRequest", "PREFLIGHT"},
+      {"ListObjectsV2", "BUCKET"}};
+  std::string out = "REST.";
+  out += op.name == "CopyObject" || op.name == "UploadPartCopy" ? std::string_view("COPY") : op.method;
+  out += '.';
+  for (const auto& [name, resource] : kResources) {
+    if (name == op.name) {
+      return out + std::string(resource);
+    }
+  }
+  if (op.subresource.empty()) {
+    return out + (op.level == Level::kObject ? "OBJECT" : "BUCKET");
+  }
+  for (char ch : op.subresource) {  // objectLock / object-lock → OBJECT_LOCK
+    if (std::isupper(static_cast<unsigned char>(ch)) || ch == '-') {
+      out += '_';
+    }
+    if (ch != '-') {
+      out += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+  }
+  return out;
+}
+
 struct Resolved {
   Target target;
   protocol::QueryParams query;
@@ -378,6 +417,7 @@ S3Service::S3Service(const protocol::Platform& platform, NotificationTargets tar
   blobs_.sweep();
   load_buckets();
   schedule_lifecycle();
+  schedule_access_log_delivery();
 }
 
 S3Service::~S3Service() {
@@ -386,6 +426,11 @@ S3Service::~S3Service() {
     lifecycle_timer_->stopped = true;
   }
   scheduler_.cancel(lifecycle_timer_->id.load());
+  {
+    std::lock_guard lock(access_log_timer_->mu);
+    access_log_timer_->stopped = true;
+  }
+  scheduler_.cancel(access_log_timer_->id.load());
 }
 
 void S3Service::schedule_lifecycle() {
@@ -466,6 +511,8 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
   call.query = std::move(r.query);
   call.body = std::move(body);
   call.scheduler = &scheduler_;
+  const auto log_operation = log_operation_name(*r.op);
+  arm_access_log(call, log_operation);
   if (r.op->handle == &S3Service::preflight) {
     return preflight(call);
   }
@@ -492,6 +539,9 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
     }
     if (ctx.account_id.empty() && r.op->handle != &S3Service::post_object) {
       authenticate_sigv2(call);  // let through unsigned by accepts_anonymous()
+      if (ctx.on_complete) {
+        arm_access_log(call, log_operation);  // again: the record names the requester SigV2 found
+      }
     }
     if (auto owner = ctx.head.headers.get("x-amz-expected-bucket-owner"); owner && !call.bucket.empty()) {
       if (auto b = bucket(call.bucket); b && b->account != *owner) {
@@ -543,11 +593,16 @@ std::unique_ptr<protocol::BodySink> S3Service::begin_stream(std::shared_ptr<Requ
   call->key = std::move(r.target.key);
   call->query = std::move(r.query);
   call->scheduler = &scheduler_;
+  const auto log_operation = log_operation_name(*r.op);
+  arm_access_log(*call, log_operation);
   if (ctx->account_id.empty()) {
     if (!call->bucket.empty() && !bucket(call->bucket)) {
       throw errors::no_such_bucket(call->bucket);
     }
     authenticate_sigv2(*call);
+    if (ctx->on_complete) {
+      arm_access_log(*call, log_operation);  // again: the record names the requester SigV2 found
+    }
   }
   enforce_bucket_policy(*call, r.op->name);
   auto sink = (this->*(r.op->stream))(call);
@@ -657,7 +712,7 @@ std::optional<S3Service::PendingEvent> S3Service::object_event(const Call& c, co
   if (!bucket.versioning.empty()) {
     e.version_id = object != nullptr ? shown_version_id(*object) : std::string(version_id);
   }
-  if (kind != EventKind::kTaggingPut && kind != EventKind::kTaggingDelete) {
+  if (!changes_object_in_place(kind)) {
     e.sequencer = sequencer_.next(e.time_ms);
   }
   return p;
@@ -863,8 +918,13 @@ void S3Service::check_write_conditions(const Call& c, const std::optional<Object
 
 S3Service::CopiedBlob S3Service::copy_bytes(const ObjectRecord& source, std::uint64_t offset,
                                             std::uint64_t length, storage::Batch& batch,
-                                            const std::string& source_key, const std::string& dest_key) {
+                                            const std::string& source_key, const std::string& dest_key,
+                                            std::string_view checksum_algorithm) {
   auto writer = blobs_.new_writer();
+  std::optional<Checksum> checksum;
+  if (auto a = parse_checksum_algorithm(checksum_algorithm)) {
+    checksum.emplace(*a);
+  }
   if (!dest_key.empty()) {
     writer->encrypt_with(dest_key);
   }
@@ -878,10 +938,16 @@ S3Service::CopiedBlob S3Service::copy_bytes(const ObjectRecord& source, std::uin
     }
     std::string_view piece(buf.data(), n);
     md5.update(piece);
+    if (checksum) {
+      checksum->update(piece);
+    }
     writer->append(piece);
   }
   writer->finish(batch);
   CopiedBlob out;
+  if (checksum) {
+    out.checksum = checksum->base64();
+  }
   out.segment.blob = writer->blob();
   out.segment.size = writer->size();
   out.md5_hex = protocol::hex(md5.finish());

@@ -40,6 +40,9 @@ NameValues pairs_from_json(const json& a) {
 /// The versioning and lock fields, only where set: records of unversioned buckets keep the
 /// bytes they always had.
 void add_version_fields(json& j, const ObjectRecord& r) {
+  if (!r.acl.empty()) {
+    j["ac"] = r.acl;
+  }
   if (r.delete_marker) {
     j["d"] = true;
   }
@@ -105,6 +108,7 @@ void object_from_json(const json& j, ObjectRecord& r) {
   r.version_id = j.value("v", std::string());
   r.customer_key_md5 = j.value("ck", std::string());
   r.wrapped_key = j.value("wk", std::string());
+  r.acl = j.value("ac", std::string());
 }
 
 /// Appends `s` as a JSON string; false (and nothing usable) if it has a non-ASCII byte, which
@@ -176,7 +180,11 @@ std::optional<std::string> encode_ascii_object(const ObjectRecord& r) {
     out += std::to_string(value);
   };
   out.push_back('{');
-  bool ok = text("c", r.storage_class);
+  bool ok = true;
+  if (!r.acl.empty()) {
+    ok = text("ac", r.acl);
+  }
+  ok = ok && text("c", r.storage_class);
   if (!r.customer_key_md5.empty()) {
     ok = ok && text("ck", r.customer_key_md5);
   }

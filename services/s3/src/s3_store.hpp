@@ -110,6 +110,8 @@ struct ObjectRecord {
   /// or, for SSE-C, the base64 MD5 of the customer's key (the key itself is never stored).
   std::string wrapped_key;
   std::string customer_key_md5;
+  /// The version's ACL grants (JSON text); "" is the default, the owner's full control.
+  std::string acl;
 };
 
 struct UploadRecord {

@@ -55,6 +55,7 @@ void expect_same(const ObjectRecord& a, const ObjectRecord& b) {
   EXPECT_EQ(a.legal_hold, b.legal_hold);
   EXPECT_EQ(a.wrapped_key, b.wrapped_key);
   EXPECT_EQ(a.customer_key_md5, b.customer_key_md5);
+  EXPECT_EQ(a.acl, b.acl);
 }
 
 TEST(ObjectRecordCodec, AsciiRecordRoundTripsAndMatchesTheGeneralEncoder) {
@@ -77,6 +78,7 @@ TEST(ObjectRecordCodec, VersionAndLockFieldsMatchTheGeneralEncoder) {
   r.legal_hold = "ON";
   r.wrapped_key = "c2VhbGVkIGtleQ==";
   r.customer_key_md5 = "q1w2e3r4t5y6u7i8o9p0aa==";
+  r.acl = R"([{"Grantee":{"Type":"Group","URI":"http://acs.amazonaws.com/groups/global/AllUsers"},"Permission":"READ"}])";
   const std::string text = encode(r);
   EXPECT_EQ(nlohmann::json::parse(text).dump(), text);
   ObjectRecord back;
