@@ -19,8 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-/// How often buffered records are written out, in platform time (AWS: within a few hours).
-constexpr std::int64_t kDeliveryIntervalMs = 60'000;
 /// A batch this large is written at the next delivery whatever its age; this bounds memory too.
 constexpr std::size_t kMaxBufferedBytes = 64u << 20;
 
@@ -245,24 +243,6 @@ std::size_t S3Service::deliver_access_logs() {
     }
   }
   return written;
-}
-
-void S3Service::schedule_access_log_delivery() {
-  auto timer = access_log_timer_;
-  timer->id = scheduler_.at(clock_.now_ms() + kDeliveryIntervalMs, [this, timer] {
-    scheduler_.post([this, timer] {
-      std::lock_guard lock(timer->mu);
-      if (timer->stopped) {
-        return;
-      }
-      try {
-        deliver_access_logs();
-      } catch (const std::exception&) {
-        // A failed delivery (storage error) loses that batch, as AWS's best-effort delivery may.
-      }
-      schedule_access_log_delivery();
-    });
-  });
 }
 
 }  // namespace fogbank::s3

@@ -234,6 +234,17 @@ std::string canned_acl(std::string_view canned, const BucketRecord& b, std::stri
 
 namespace {
 
+/// Put*Acl: the request must set an ACL one way or another.
+std::string required_acl(const Call& c, const BucketRecord& b, std::string_view owner_account, bool is_object,
+                         std::string_view document_operation) {
+  auto acl = requested_acl(c, b, owner_account, is_object, document_operation);
+  if (!acl) {
+    throw AwsError("MissingSecurityHeader", 400, "Your request was missing a required header")
+        .with_field("MissingHeaderName", "x-amz-acl");
+  }
+  return std::move(*acl);
+}
+
 std::string acl_document(std::string_view operation, std::string_view owner_account, const std::string& acl) {
   const auto owner = canonical_user_id(owner_account);
   json grants = acl.empty() ? json::array({grant(user_grantee(owner), "FULL_CONTROL")}) : json::parse(acl);
@@ -257,12 +268,8 @@ Response S3Service::get_bucket_acl(Call& c) {
 
 Response S3Service::put_bucket_acl(Call& c) {
   auto b = require_bucket(c);
-  auto acl = requested_acl(c, b, b.account, false, "PutBucketAcl");
-  if (!acl) {
-    throw AwsError("MissingSecurityHeader", 400, "Your request was missing a required header")
-        .with_field("MissingHeaderName", "x-amz-acl");
-  }
-  return update_bucket(c, 200, [&](BucketRecord& record) { record.settings["acl"] = *acl; });
+  auto acl = required_acl(c, b, b.account, false, "PutBucketAcl");
+  return update_bucket(c, 200, [&](BucketRecord& record) { record.settings["acl"] = acl; });
 }
 
 Response S3Service::get_object_acl(Call& c) {
@@ -274,28 +281,9 @@ Response S3Service::get_object_acl(Call& c) {
 }
 
 Response S3Service::put_object_acl(Call& c) {
-  auto bucket = require_bucket(c);
-  std::optional<PendingEvent> event;
-  Response r(200, "");
-  {
-    std::lock_guard lock(locks_.of(c.bucket, c.key));
-    auto v = require_version(c, bucket);
-    auto acl = requested_acl(c, bucket, v.record.owner, true, "PutObjectAcl");
-    if (!acl) {
-      throw AwsError("MissingSecurityHeader", 400, "Your request was missing a required header")
-          .with_field("MissingHeaderName", "x-amz-acl");
-    }
-    v.record.acl = std::move(*acl);
-    if (auto st = store_.put(storage::Space::kS3Meta, v.store_key, encode(v.record)); !st) {
-      throw protocol::errors::internal_failure(st.message());
-    }
-    if (bucket.notifications) {
-      event = object_event(c, bucket, EventKind::kAclPut, c.key, &v.record);
-    }
-    add_version_headers(r, bucket, v.record);
-  }
-  emit(std::move(event));
-  return r;
+  return change_version(c, 200, EventKind::kAclPut, [&](const BucketRecord& bucket, ObjectRecord& o) {
+    o.acl = required_acl(c, bucket, o.owner, true, "PutObjectAcl");
+  });
 }
 
 }  // namespace fogbank::s3

@@ -222,6 +222,8 @@ struct AccessLogBatch {
   std::int64_t first_ms = 0;
   std::string lines;
 };
+/// How often buffered access log records are written out, in platform time (AWS: within hours).
+inline constexpr std::int64_t kAccessLogDeliveryMs = 60'000;
 struct AccessLogBuffer {
   std::mutex mu;
   std::map<std::string, AccessLogBatch> batches;  ///< by target bucket and key prefix
@@ -354,6 +356,10 @@ class S3Service final : public protocol::Service {
                               std::string_view if_match);
   Response delete_objects(Call& c);
   Response copy_object(Call& c);
+  /// Changes one version's record in place (tagging, ACL) under its key's lock, as
+  /// require_version() finds it, and sends `kind`'s event.
+  Response change_version(Call& c, int status, EventKind kind,
+                          const std::function<void(const BucketRecord&, ObjectRecord&)>& change);
   Response put_object_tagging(Call& c);
   Response get_object_tagging(Call& c);
   Response delete_object_tagging(Call& c);
@@ -533,20 +539,23 @@ class S3Service final : public protocol::Service {
 
  private:
   void load_buckets();
-  void schedule_lifecycle();
-
-  mutable std::shared_mutex buckets_mu_;
-  /// The lifecycle worker's timer; `stopped` (under `mu`, which each pass holds) ends it.
-  struct LifecycleTimer {
+  /// A background pass on the platform's scheduler (lifecycle, access log delivery); `stopped`
+  /// (under `mu`, which each pass holds) ends it.
+  struct PassTimer {
     std::mutex mu;
     bool stopped = false;
     std::atomic<protocol::Scheduler::TimerId> id{0};
   };
-  std::shared_ptr<LifecycleTimer> lifecycle_timer_ = std::make_shared<LifecycleTimer>();
+  /// Runs `pass` on the pool at `next(now)` of the platform clock, again and again until stopped.
+  void schedule_pass(std::shared_ptr<PassTimer> timer, std::int64_t (*next)(std::int64_t now),
+                     void (*pass)(S3Service&));
+  static void stop_pass(protocol::Scheduler& scheduler, PassTimer& timer);
+
+  mutable std::shared_mutex buckets_mu_;
+  std::shared_ptr<PassTimer> lifecycle_timer_ = std::make_shared<PassTimer>();
   /// Server access logging (s3_access_log.cpp): records wait here for the delivery timer.
-  void schedule_access_log_delivery();
   std::shared_ptr<AccessLogBuffer> access_logs_ = std::make_shared<AccessLogBuffer>();
-  std::shared_ptr<LifecycleTimer> access_log_timer_ = std::make_shared<LifecycleTimer>();
+  std::shared_ptr<PassTimer> access_log_timer_ = std::make_shared<PassTimer>();
   std::map<std::string, BucketRecord, std::less<>> buckets_;
 };
 

@@ -621,25 +621,31 @@ Response S3Service::copy_object(Call& c) {
   return r;
 }
 
-Response S3Service::put_object_tagging(Call& c) {
+Response S3Service::change_version(Call& c, int status, EventKind kind,
+                                   const std::function<void(const BucketRecord&, ObjectRecord&)>& change) {
   auto bucket = require_bucket(c);
-  auto tags = parse_tagging_xml(c.body, 10);
   std::optional<PendingEvent> event;
-  Response r(200, "");
+  Response r(status, "");
   {
     std::lock_guard lock(locks_.of(c.bucket, c.key));
     auto v = require_version(c, bucket);
-    v.record.tags = std::move(tags);
+    change(bucket, v.record);
     if (auto st = store_.put(storage::Space::kS3Meta, v.store_key, encode(v.record)); !st) {
       throw protocol::errors::internal_failure(st.message());
     }
     if (bucket.notifications) {
-      event = object_event(c, bucket, EventKind::kTaggingPut, c.key, &v.record);
+      event = object_event(c, bucket, kind, c.key, &v.record);
     }
     add_version_headers(r, bucket, v.record);
   }
   emit(std::move(event));
   return r;
+}
+
+Response S3Service::put_object_tagging(Call& c) {
+  auto tags = parse_tagging_xml(c.body, 10);
+  return change_version(c, 200, EventKind::kTaggingPut,
+                        [&](const BucketRecord&, ObjectRecord& o) { o.tags = std::move(tags); });
 }
 
 Response S3Service::get_object_tagging(Call& c) {
@@ -651,23 +657,7 @@ Response S3Service::get_object_tagging(Call& c) {
 }
 
 Response S3Service::delete_object_tagging(Call& c) {
-  auto bucket = require_bucket(c);
-  std::optional<PendingEvent> event;
-  Response r(204, "");
-  {
-    std::lock_guard lock(locks_.of(c.bucket, c.key));
-    auto v = require_version(c, bucket);
-    v.record.tags.clear();
-    if (auto st = store_.put(storage::Space::kS3Meta, v.store_key, encode(v.record)); !st) {
-      throw protocol::errors::internal_failure(st.message());
-    }
-    if (bucket.notifications) {
-      event = object_event(c, bucket, EventKind::kTaggingDelete, c.key, &v.record);
-    }
-    add_version_headers(r, bucket, v.record);
-  }
-  emit(std::move(event));
-  return r;
+  return change_version(c, 204, EventKind::kTaggingDelete, [](const BucketRecord&, ObjectRecord& o) { o.tags.clear(); });
 }
 
 Response S3Service::get_object_attributes(Call& c) {

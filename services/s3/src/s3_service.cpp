@@ -416,40 +416,41 @@ S3Service::S3Service(const protocol::Platform& platform, NotificationTargets tar
   encrypt_all_ = options.encrypt_all;
   blobs_.sweep();
   load_buckets();
-  schedule_lifecycle();
-  schedule_access_log_delivery();
+  // Lifecycle rules apply at every midnight UTC of the platform clock.
+  schedule_pass(lifecycle_timer_, next_midnight_ms, [](S3Service& s3) { s3.sweep_lifecycle(); });
+  schedule_pass(access_log_timer_, [](std::int64_t now) { return now + kAccessLogDeliveryMs; },
+                [](S3Service& s3) { s3.deliver_access_logs(); });
 }
 
 S3Service::~S3Service() {
-  {
-    std::lock_guard lock(lifecycle_timer_->mu);  // waits for a pass in progress, which re-arms
-    lifecycle_timer_->stopped = true;
-  }
-  scheduler_.cancel(lifecycle_timer_->id.load());
-  {
-    std::lock_guard lock(access_log_timer_->mu);
-    access_log_timer_->stopped = true;
-  }
-  scheduler_.cancel(access_log_timer_->id.load());
+  stop_pass(scheduler_, *lifecycle_timer_);
+  stop_pass(scheduler_, *access_log_timer_);
 }
 
-void S3Service::schedule_lifecycle() {
-  // At every midnight UTC of the platform clock (a virtual clock moved past several fires once;
-  // the pass then applies everything due by its now). The pass runs on the pool, not the timer
-  // thread.
-  auto timer = lifecycle_timer_;
-  timer->id = scheduler_.at(next_midnight_ms(clock_.now_ms()), [this, timer] {
-    scheduler_.post([this, timer] {
+void S3Service::stop_pass(protocol::Scheduler& scheduler, PassTimer& timer) {
+  {
+    std::lock_guard lock(timer.mu);  // waits for a pass in progress, which re-arms
+    timer.stopped = true;
+  }
+  scheduler.cancel(timer.id.load());
+}
+
+void S3Service::schedule_pass(std::shared_ptr<PassTimer> timer, std::int64_t (*next)(std::int64_t now),
+                              void (*pass)(S3Service&)) {
+  // A virtual clock moved past several fires fires once; the pass then does everything due by
+  // its now. The pass runs on the pool, not the timer thread.
+  timer->id = scheduler_.at(next(clock_.now_ms()), [this, timer, next, pass] {
+    scheduler_.post([this, timer, next, pass] {
       std::lock_guard lock(timer->mu);
       if (timer->stopped) {
         return;
       }
       try {
-        sweep_lifecycle();
+        pass(*this);
       } catch (const std::exception&) {
-        // A failed pass (storage error) is retried at the next midnight.
+        // A failed pass (a storage error) is retried at the next fire.
       }
-      schedule_lifecycle();
+      schedule_pass(timer, next, pass);
     });
   });
 }
