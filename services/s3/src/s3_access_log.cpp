@@ -94,7 +94,7 @@ struct AccessLogDraft {
   bool reads_object = false;  ///< GET/HEAD of an object: the size comes from the response
 };
 
-void S3Service::arm_access_log(Call& c, std::string log_operation) {
+void S3Service::arm_access_log(Call& c, const std::string& log_operation) {
   if (c.bucket.empty()) {
     return;
   }

@@ -367,7 +367,7 @@ class S3Service final : public protocol::Service {
 
   /// When the request's bucket logs its requests, arms the request's completion hook to add its
   /// record (`log_operation`: REST.GET.OBJECT, ...) to the target bucket's next log object.
-  void arm_access_log(Call& c, std::string log_operation);
+  void arm_access_log(Call& c, const std::string& log_operation);
   /// Writes every buffered access log record into its target bucket now; the objects written.
   std::size_t deliver_access_logs();
   /// Another service's write of a whole object (ObjectWriter), with PutObject's checks and commit.

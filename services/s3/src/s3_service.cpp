@@ -282,7 +282,7 @@ const Operation* find_operation(const protocol::RequestHead& head, const Target&
 }
 
 /// The operation as server access logs name it: REST.<METHOD>.<resource>.
-std::string log_operation_name(const Operation& op) {
+std::string make_log_operation_name(const Operation& op) {
   static constexpr std::pair<std::string_view, std::string_view> kResources[] = {
       {"ListObjectVersions", "BUCKETVERSIONS"}, {"DeleteObjects", "MULTI_OBJECT_DELETE"},
       {"UploadPart", "PART"},                   {"UploadPartCopy", "PART"},
@@ -314,6 +314,18 @@ std::string log_operation_name(const Operation& op) {
     }
   }
   return out;
+}
+
+/// Every row's log name, made once (every request of a logging bucket needs its row's).
+const std::string& log_operation_name(const Operation& op) {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& row : kOperations) {
+      out.push_back(make_log_operation_name(row));
+    }
+    return out;
+  }();
+  return names[static_cast<std::size_t>(&op - kOperations)];
 }
 
 struct Resolved {
@@ -512,7 +524,7 @@ Response S3Service::handle(RequestContext& ctx, std::string body) {
   call.query = std::move(r.query);
   call.body = std::move(body);
   call.scheduler = &scheduler_;
-  const auto log_operation = log_operation_name(*r.op);
+  const auto& log_operation = log_operation_name(*r.op);
   arm_access_log(call, log_operation);
   if (r.op->handle == &S3Service::preflight) {
     return preflight(call);
@@ -594,7 +606,7 @@ std::unique_ptr<protocol::BodySink> S3Service::begin_stream(std::shared_ptr<Requ
   call->key = std::move(r.target.key);
   call->query = std::move(r.query);
   call->scheduler = &scheduler_;
-  const auto log_operation = log_operation_name(*r.op);
+  const auto& log_operation = log_operation_name(*r.op);
   arm_access_log(*call, log_operation);
   if (ctx->account_id.empty()) {
     if (!call->bucket.empty() && !bucket(call->bucket)) {
