@@ -128,6 +128,22 @@ class S3AccessLogTest(fh.FogbankTestCase):
         self.assertRegex(keys[0], "^" + re.escape(prefix) + delivered.strftime("%Y-%m-%d-%H-%M-") + r"\d\d-[0-9A-Z]{16}$")
         self.assertEqual([r["operation"] for r in self.records("p/")], ["REST.PUT.OBJECT"])
 
+    def test_each_source_bucket_gets_its_own_log_objects(self):
+        other = fh.unique_bucket("logsrc2")
+        self.s3.create_bucket(Bucket=other)
+        for source in (self.source, other):
+            self.s3.put_bucket_logging(Bucket=source, BucketLoggingStatus={
+                "LoggingEnabled": {"TargetBucket": self.target, "TargetPrefix": "shared/"}})
+            self.s3.put_object(Bucket=source, Key="k", Body=b"x")
+        self.assertEqual(self.deliver(), 2)
+        by_bucket = {}
+        for key in self.log_objects("shared/"):
+            body = self.s3.get_object(Bucket=self.target, Key=key)["Body"].read().decode()
+            buckets = {parse(line)["bucket"] for line in body.splitlines()}
+            self.assertEqual(len(buckets), 1, body)
+            by_bucket[buckets.pop()] = key
+        self.assertEqual(sorted(by_bucket), sorted([self.source, other]))
+
     def test_nothing_is_logged_once_logging_is_off(self):
         self.s3.put_bucket_logging(Bucket=self.source, BucketLoggingStatus={
             "LoggingEnabled": {"TargetBucket": self.target, "TargetPrefix": "off/"}})

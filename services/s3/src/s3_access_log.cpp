@@ -6,6 +6,7 @@
 // POST /_fogbank/s3/access-logs. Like AWS's, delivery is best effort: records still in memory
 // when the process stops are not delivered.
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -54,6 +55,13 @@ std::string key_time(std::int64_t ms, bool date_path) {
 }
 
 std::string or_dash(std::string_view v) { return v.empty() ? std::string("-") : std::string(v); }
+
+/// An unquoted field taken from the request: a space in it would shift every field after it.
+std::string unspaced(std::string_view v) {
+  std::string out(v);
+  std::replace_if(out.begin(), out.end(), [](char ch) { return ch == ' ' || ch == '\t'; }, '+');
+  return out;
+}
 
 /// A quoted field ("-" inside the quotes when empty), its own quotes escaped.
 std::string log_quoted(std::string_view v) {
@@ -142,7 +150,7 @@ void S3Service::arm_access_log(Call& c, const std::string& log_operation) {
   draft->batch.date_partitions = !partition_source.empty();
   draft->batch.event_time = partition_source == "EventTime";
   draft->batch.first_ms = ctx.now_ms;
-  draft->batch_key = target + '\n' + prefix;
+  draft->batch_key = target + '\n' + prefix + '\n' + source->name;  // one source bucket per log object
   if (draft->batch.event_time) {
     draft->batch_key += '\n' + key_time(ctx.now_ms, true);
   }
@@ -182,7 +190,7 @@ void S3Service::arm_access_log(Call& c, const std::string& log_operation) {
   // The cipher suite and TLS version are "-": the server does not tell services what TLS
   // negotiated. The access point ARN and aclRequired fields follow, "-" as well.
   draft->after_version = protocol::base64_encode(ctx.request_id + ctx.request_id) + ' ' + signature + " - " + auth +
-                         ' ' + or_dash(h.get("host").value_or("")) + " - - -";
+                         ' ' + or_dash(unspaced(h.get("host").value_or(""))) + " - - -";
   if (ctx.head.method == "PUT" && !c.key.empty()) {
     draft->request_size = std::string(h.get("x-amz-decoded-content-length").value_or(h.get("content-length").value_or("")));
   }
