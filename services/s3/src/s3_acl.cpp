@@ -164,17 +164,18 @@ bool grants_public(const json& grants) {
   return false;
 }
 
-/// Whether `grants` is what BucketOwnerEnforced still accepts: full control to the bucket owner only.
-bool bucket_owner_full_control_only(const json& grants, std::string_view bucket_owner) {
+/// Whether `grants` give full control to `canonical_id` and nothing else: the default ACL of
+/// that owner, and all BucketOwnerEnforced still accepts when it is the bucket owner.
+bool full_control_only(const json& grants, std::string_view canonical_id) {
   return grants.size() == 1 && grants[0].at("Permission") == "FULL_CONTROL" &&
-         grants[0].at("Grantee").value("ID", std::string()) == bucket_owner;
+         grants[0].at("Grantee").value("ID", std::string()) == canonical_id;
 }
 
 /// The grants as stored ("" for the owner's full control alone), once AWS's checks passed.
 std::string checked_acl(json grants, const BucketRecord& b, std::string_view owner, std::string_view bucket_owner) {
   check_grants(grants);
   if (bucket_object_ownership(b) == "BucketOwnerEnforced") {
-    if (!bucket_owner_full_control_only(grants, bucket_owner)) {
+    if (!full_control_only(grants, bucket_owner)) {
       throw AwsError("AccessControlListNotSupported", 400, "The bucket does not allow ACLs");
     }
     return std::string();
@@ -182,8 +183,7 @@ std::string checked_acl(json grants, const BucketRecord& b, std::string_view own
   if (grants_public(grants) && bucket_blocks_public_acls(b)) {
     throw errors::access_denied();
   }
-  if (grants.size() == 1 && grants[0].at("Permission") == "FULL_CONTROL" &&
-      grants[0].at("Grantee").value("ID", std::string()) == owner) {
+  if (full_control_only(grants, owner)) {
     return std::string();  // the default: stored as nothing
   }
   return grants.dump();
