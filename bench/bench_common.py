@@ -117,12 +117,13 @@ def find_moto():
 class Server:
     """A server process on a free port, stopped by close()."""
 
-    def __init__(self, name, argv, port, ready_path):
+    def __init__(self, name, argv, port, ready_path, env=None):
         self.name = name
         self.port = port
         self.endpoint = "http://127.0.0.1:%d" % port
         self.log = open(os.devnull, "wb")
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=None if env is None else {**os.environ, **env})
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
@@ -181,11 +182,12 @@ class Server:
         self.log.close()
 
 
-def start_fogbank(binary, extra_args=()):
+def start_fogbank(binary, extra_args=(), tmpdir=None, name="fogbank"):
+    """fogbank with its state in a temporary directory under $TMPDIR, or under `tmpdir`."""
     port = free_port()
-    return Server("fogbank", [binary, "--port", str(port), "--ephemeral", "--log-level", "error",
-                              "--access-log", "false", "--imds-address", "off", *extra_args],
-                  port, "/_fogbank/health")
+    return Server(name, [binary, "--port", str(port), "--ephemeral", "--log-level", "error",
+                         "--access-log", "false", "--imds-address", "off", *extra_args],
+                  port, "/_fogbank/health", env=None if tmpdir is None else {"TMPDIR": tmpdir})
 
 
 def start_moto(binary):

@@ -195,9 +195,13 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
                               std::int64_t at_ms, const char* operation);
   /// Wakes the watchers of `stream_id` (mu_ not held).
   void notify_watchers(const std::string& stream_id);
-  /// Routes and stores one record in `batch`; the shards' counters are saved by save_counters.
+  /// Routes and stores one record in `by_shard[index of its shard]` (one batch per shard of `s`,
+  /// so a call's records reach the memtable in key order instead of alternating between the
+  /// shards' key ranges); the shards' counters are saved by save_counters.
   Value put_one(Stream& s, std::string_view partition_key, const std::string* explicit_hash_key,
-                std::string_view data, std::int64_t now_ms, storage::Batch& batch);
+                std::string_view data, std::int64_t now_ms, std::vector<storage::Batch>& by_shard);
+  /// Writes the records of `by_shard` and the counters that moved since `before`, atomically.
+  void commit_records(const Stream& s, const std::vector<std::uint64_t>& before, std::vector<storage::Batch>& by_shard);
   /// Puts the counter of every shard of `s` whose next_counter differs from `before` (one write
   /// per shard and batch, not one per record).
   void save_counters(const Stream& s, const std::vector<std::uint64_t>& before, storage::Batch& batch) const;

@@ -58,7 +58,7 @@ void write_batch(storage::Store& store, storage::Batch& batch) {
 }  // namespace
 
 Value KinesisEngine::put_one(Stream& s, std::string_view partition_key, const std::string* explicit_hash_key,
-                             std::string_view data, std::int64_t now_ms, storage::Batch& batch) {
+                             std::string_view data, std::int64_t now_ms, std::vector<storage::Batch>& by_shard) {
   HashKey hash = 0;
   if (explicit_hash_key != nullptr) {
     auto parsed = parse_decimal(*explicit_hash_key);
@@ -86,8 +86,9 @@ Value KinesisEngine::put_one(Stream& s, std::string_view partition_key, const st
   }
   const std::uint64_t counter = target->next_counter++;
   const bool encrypted = s.encryption == "KMS";
-  batch.put(Space::kKinesis, persist::record_key(s.id, target->index, counter),
-            persist::encode_record(now_ms, encrypted, partition_key, data));
+  by_shard.resize(std::max<std::size_t>(by_shard.size(), s.shards.size()));
+  by_shard[target->index].put_owned(Space::kKinesis, persist::record_key(s.id, target->index, counter),
+                                    persist::encode_record(now_ms, encrypted, partition_key, data));
   Value out = {{"ShardId", shard_id_of(target->index)},
                {"SequenceNumber", format_sequence_number({target->created_ms, target->index, counter, now_ms})}};
   if (encrypted) {
@@ -117,6 +118,16 @@ std::vector<std::uint64_t> KinesisEngine::counters_of(const Stream& s) {
   return out;
 }
 
+void KinesisEngine::commit_records(const Stream& s, const std::vector<std::uint64_t>& before,
+                                   std::vector<storage::Batch>& by_shard) {
+  storage::Batch batch;
+  for (auto& shard_batch : by_shard) {
+    batch.append(std::move(shard_batch));
+  }
+  save_counters(s, before, batch);
+  write_batch(store_, batch);
+}
+
 void KinesisEngine::save_counters(const Stream& s, const std::vector<std::uint64_t>& before,
                                   storage::Batch& batch) const {
   for (std::size_t i = 0; i < s.shards.size() && i < before.size(); ++i) {
@@ -141,12 +152,11 @@ Value KinesisEngine::put_record(const Value& in, const Caller& c) {
                                    " under account " + s.account + " is invalid.");
   }
   const std::string explicit_key = string_of(in, "ExplicitHashKey");
-  storage::Batch batch;
+  std::vector<storage::Batch> by_shard;
   const auto before = counters_of(s);
   Value out = put_one(s, partition_key, in.contains("ExplicitHashKey") ? &explicit_key : nullptr, data, c.now_ms,
-                      batch);
-  save_counters(s, before, batch);
-  write_batch(store_, batch);
+                      by_shard);
+  commit_records(s, before, by_shard);
   notify_watchers(s.id);
   return out;
 }
@@ -187,7 +197,7 @@ Value KinesisEngine::put_records(const Value& in, const Caller& c) {
     }
   }
   // All records of one call are committed in one batch: a crash keeps all or none of them.
-  storage::Batch batch;
+  std::vector<storage::Batch> by_shard(s.shards.size());
   const auto before = counters_of(s);
   Value results = Value::array();
   int failed = 0;
@@ -196,7 +206,7 @@ Value KinesisEngine::put_records(const Value& in, const Caller& c) {
     try {
       results.push_back(put_one(s, string_of(entries[i], "PartitionKey"),
                                 entries[i].contains("ExplicitHashKey") ? &explicit_key : nullptr, datas[i], c.now_ms,
-                                batch));
+                                by_shard));
     } catch (const protocol::AwsError& e) {
       if (e.code != "ProvisionedThroughputExceededException") {
         throw;
@@ -206,8 +216,7 @@ Value KinesisEngine::put_records(const Value& in, const Caller& c) {
       results.push_back({{"ErrorCode", e.code}, {"ErrorMessage", e.message}});
     }
   }
-  save_counters(s, before, batch);
-  write_batch(store_, batch);
+  commit_records(s, before, by_shard);
   notify_watchers(s.id);
   Value out = {{"FailedRecordCount", failed}, {"Records", std::move(results)}};
   if (s.encryption == "KMS") {

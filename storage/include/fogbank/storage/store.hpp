@@ -56,9 +56,13 @@ class Batch {
   Batch(Batch&&) noexcept;
   Batch& operator=(Batch&&) noexcept;
   void put(Space space, std::string_view key, std::string_view value);
+  /// The same, taking over strings the caller built for this batch (no copy of a large value).
+  void put_owned(Space space, std::string&& key, std::string&& value);
   void del(Space space, std::string_view key);
   /// Deletes every key in [begin, end).
   void del_range(Space space, std::string_view begin, std::string_view end);
+  /// Moves `other`'s operations after this batch's own, in their order.
+  void append(Batch&& other);
   [[nodiscard]] std::size_t count() const;
   [[nodiscard]] std::size_t byte_size() const;
 
