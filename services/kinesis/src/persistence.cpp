@@ -1,17 +1,16 @@
 #include "persistence.hpp"
 
-#include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "fogbank/storage/keys.hpp"
+#include "sequence_number.hpp"
 
 namespace fogbank::kinesis {
 
 std::string shard_id_of(std::uint32_t index) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "shardId-%012u", index);
-  return buf;
+  std::string out = "shardId-";
+  append_zero_padded(out, index, 12);
+  return out;
 }
 
 std::optional<std::uint32_t> shard_index_of(std::string_view shard_id) {
@@ -232,7 +231,7 @@ std::optional<std::uint64_t> record_counter(std::string_view key) {
   return decode_counter(key.substr(key.size() - 8));
 }
 
-bool decode_record(std::string_view key, std::string_view data, StoredRecord& r) {
+bool decode_record(std::string_view key, std::string_view data, StoredRecordView& r) {
   auto counter = record_counter(key);
   if (!counter || data.size() < 11) {
     return false;
@@ -245,8 +244,21 @@ bool decode_record(std::string_view key, std::string_view data, StoredRecord& r)
   if (data.size() < 11 + pk_len) {
     return false;
   }
-  r.partition_key.assign(data.substr(11, pk_len));
-  r.data.assign(data.substr(11 + pk_len));
+  r.partition_key = data.substr(11, pk_len);
+  r.data = data.substr(11 + pk_len);
+  return true;
+}
+
+bool decode_record(std::string_view key, std::string_view data, StoredRecord& r) {
+  StoredRecordView view;
+  if (!decode_record(key, data, view)) {
+    return false;
+  }
+  r.counter = view.counter;
+  r.arrival_ms = view.arrival_ms;
+  r.encrypted = view.encrypted;
+  r.partition_key.assign(view.partition_key);
+  r.data.assign(view.data);
   return true;
 }
 

@@ -37,6 +37,16 @@ std::string encode_record(const StoredRecord& r);
 std::string encode_record(std::int64_t arrival_ms, bool encrypted, std::string_view partition_key,
                           std::string_view data);
 bool decode_record(std::string_view key, std::string_view data, StoredRecord& r);
+/// A stored record's fields in place: the views point into the key and value decoded.
+struct StoredRecordView {
+  std::uint64_t counter = 0;
+  std::int64_t arrival_ms = 0;
+  bool encrypted = false;
+  std::string_view partition_key;
+  std::string_view data;
+};
+/// The same without copying the partition key and data (a scan reads thousands per call).
+bool decode_record(std::string_view key, std::string_view data, StoredRecordView& r);
 /// The counter at the end of a record key.
 std::optional<std::uint64_t> record_counter(std::string_view key);
 

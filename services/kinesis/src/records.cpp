@@ -247,7 +247,7 @@ std::uint64_t KinesisEngine::start_counter(const Stream& s, const Shard& shard, 
     position = shard.next_counter;
     for (auto cur = store_.scan_prefix(Space::kKinesis, persist::shard_records_prefix(s.id, shard.index)); cur.valid();
          cur.next()) {
-      StoredRecord r;
+      persist::StoredRecordView r;
       if (persist::decode_record(cur.key(), cur.value(), r) && r.arrival_ms >= at_ms) {
         position = r.counter;
         break;
@@ -374,7 +374,7 @@ KinesisEngine::ShardPage KinesisEngine::read_shard(const IteratorPosition& at, s
   auto cur = store_.scan(Space::kKinesis, persist::record_key(stream_id, at.shard_index, from),
                          storage::prefix_successor(prefix));
   for (; cur.valid(); cur.next()) {
-    StoredRecord r;
+    persist::StoredRecordView r;
     if (!persist::decode_record(cur.key(), cur.value(), r)) {
       page.next = *persist::record_counter(cur.key()) + 1;
       continue;
@@ -392,7 +392,7 @@ KinesisEngine::ShardPage KinesisEngine::read_shard(const IteratorPosition& at, s
     Value rec = {{"SequenceNumber", seq},
                  {"ApproximateArrivalTimestamp", to_timestamp(r.arrival_ms)},
                  {"Data", Value::binary(std::vector<std::uint8_t>(r.data.begin(), r.data.end()))},
-                 {"PartitionKey", r.partition_key}};
+                 {"PartitionKey", std::string(r.partition_key)}};
     if (r.encrypted) {
       rec["EncryptionType"] = "KMS";
     }

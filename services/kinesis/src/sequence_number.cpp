@@ -1,18 +1,25 @@
 #include "sequence_number.hpp"
 
-#include <cstdio>
-
 namespace fogbank::kinesis {
+
+void append_zero_padded(std::string& out, std::uint64_t value, std::size_t width) {
+  char digits[20];  // 2^64 has 20 decimal digits
+  std::size_t n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  if (n < width) {
+    out.append(width - n, '0');
+  }
+  while (n > 0) {
+    out.push_back(digits[--n]);
+  }
+}
 
 namespace {
 
 constexpr std::string_view kPrefix = "49";
-
-void append_field(std::string& out, std::uint64_t value, int width) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%0*llu", width, static_cast<unsigned long long>(value));
-  out += buf;
-}
 
 std::optional<std::uint64_t> read_field(std::string_view text, std::size_t& pos, std::size_t width) {
   std::uint64_t value = 0;
@@ -36,10 +43,10 @@ std::optional<std::uint64_t> read_field(std::string_view text, std::size_t& pos,
 std::string format_sequence_number(const SequenceNumber& seq) {
   std::string out(kPrefix);
   out.reserve(kSequenceNumberDigits);
-  append_field(out, static_cast<std::uint64_t>(seq.shard_created_ms), 13);
-  append_field(out, seq.shard_index, 6);
-  append_field(out, seq.counter, 22);
-  append_field(out, static_cast<std::uint64_t>(seq.arrival_ms), 13);
+  append_zero_padded(out, static_cast<std::uint64_t>(seq.shard_created_ms), 13);
+  append_zero_padded(out, seq.shard_index, 6);
+  append_zero_padded(out, seq.counter, 22);
+  append_zero_padded(out, static_cast<std::uint64_t>(seq.arrival_ms), 13);
   return out;
 }
 

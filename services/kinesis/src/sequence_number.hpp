@@ -28,6 +28,9 @@ struct SequenceNumber {
 inline constexpr std::size_t kSequenceNumberDigits = 56;
 
 std::string format_sequence_number(const SequenceNumber& seq);
+/// Appends `value` in decimal, zero-padded to `width` digits (wider if it needs more), without
+/// snprintf's format parsing: every record put and read formats four of these.
+void append_zero_padded(std::string& out, std::uint64_t value, std::size_t width);
 /// nullopt unless `text` is exactly our 56-digit layout.
 std::optional<SequenceNumber> parse_sequence_number(std::string_view text);
 
