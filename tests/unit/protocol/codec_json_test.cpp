@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 
 #include "fogbank/protocol/aws_error.hpp"
 #include "fogbank/protocol/codec.hpp"
+#include "fogbank/protocol/crypto.hpp"
 #include "fogbank/protocol/model.hpp"
 
 namespace fogbank::protocol::codec {
@@ -290,6 +292,20 @@ TEST(CodecJson, EncodesKinesisGetRecordsBlobsAndTimestamps) {
             R"({"Records":[{"SequenceNumber":"1","ApproximateArrivalTimestamp":1700000000.5,"Data":"aGVsbG8=",)"
             R"("PartitionKey":"k"},{"SequenceNumber":"2","ApproximateArrivalTimestamp":1700000000,"Data":"cmF3",)"
             R"("PartitionKey":"k"}],"MillisBehindLatest":0})");
+}
+
+TEST(CodecJson, EncodesBlobsOfEveryLengthAsPaddedBase64) {
+  // Lengths around the encoder's 3 KiB chunks and each padding case.
+  for (std::size_t n : std::initializer_list<std::size_t>{0, 1, 2, 3, 4, 5, 3071, 3072, 3073, 3074, 6144, 10000, 100001}) {
+    std::string raw(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) {
+      raw[i] = static_cast<char>((i * 131 + n) & 0xff);
+    }
+    json out = {{"Records", {{{"SequenceNumber", "1"}, {"Data", bytes(raw)}, {"PartitionKey", "k"}}}}};
+    EXPECT_EQ(encode_json(output_of("kinesis", "GetRecords"), out),
+              R"({"Records":[{"SequenceNumber":"1","Data":")" + base64_encode(raw) + R"(","PartitionKey":"k"}]})")
+        << n;
+  }
 }
 
 TEST(CodecJson, EncodesTimestampsToTheMillisecondAndInTheirModelFormat) {
