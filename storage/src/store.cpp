@@ -114,6 +114,10 @@ rocksdb::ColumnFamilyOptions space_cf_options(Space space,
     // times a second.
     cf.write_buffer_size = kObjectWriteBufferBytes;
     cf.max_write_buffer_number = 3;
+    // Record keys interleave the shards, so every flush overlaps every table file: inline, the
+    // records were rewritten by compaction again and again. As blobs they are written once and
+    // compaction moves only keys; retention trims the oldest records first, so whole blob files
+    // fall out of use and no garbage collection has to copy live records.
     cf.enable_blob_files = true;
     cf.min_blob_size = 512;
     cf.blob_file_size = 64ULL << 20;
