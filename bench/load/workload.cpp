@@ -653,10 +653,6 @@ Json parsed(const Reply& reply, std::string_view what) {
   return j;
 }
 
-/// The value of the first member named `key` in a JSON text, as raw text (a string's contents
-/// without its quotes), or nullopt. PutRecords and GetRecords answers run to 50 KB and 10 MB: a
-/// full parse of each would spend the client's share of the 2 cores that the server under test
-/// needs; the members the workloads read hold no escapes, so a scan finds them.
 std::string quoted_key(std::string_view key) {
   std::string quoted;
   quoted.reserve(key.size() + 2);
@@ -666,6 +662,10 @@ std::string quoted_key(std::string_view key) {
   return quoted;
 }
 
+/// The value of the first member named `key` in a JSON text, as raw text (a string's contents
+/// without its quotes), or nullopt. PutRecords and GetRecords answers run to 50 KB and 10 MB: a
+/// full parse of each would spend the client's share of the 2 cores that the server under test
+/// needs; the members the workloads read hold no escapes, so a scan finds them.
 std::optional<std::string_view> scan_member(std::string_view json, std::string_view key) {
   const std::string quoted = quoted_key(key);
   for (std::size_t at = json.find(quoted); at != std::string_view::npos; at = json.find(quoted, at + 1)) {

@@ -466,7 +466,7 @@ std::size_t KinesisEngine::sweep_retention() {
       }
       for (auto cur = store_.scan_prefix(Space::kKinesis, persist::shard_records_prefix(w.id, shard));
            cur.valid() && deleted < budget; cur.next()) {
-        persist::StoredRecordView r;
+        persist::StoredRecord r;
         if (persist::decode_record(cur.key(), cur.value(), r) && r.arrival_ms >= w.cutoff_ms) {
           break;
         }

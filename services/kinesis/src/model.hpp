@@ -74,12 +74,4 @@ struct Stream {
   }
 };
 
-struct StoredRecord {
-  std::uint64_t counter = 0;
-  std::int64_t arrival_ms = 0;
-  bool encrypted = false;
-  std::string partition_key;
-  std::string data;
-};
-
 }  // namespace fogbank::kinesis

@@ -208,10 +208,6 @@ std::optional<std::uint64_t> decode_counter(std::string_view data) {
 
 // Record value: arrival ms (u64) | flags (1 byte: bit 0 = KMS-encrypted) | partition key length
 // (u16) | partition key | data. Binary because record data is arbitrary bytes.
-std::string encode_record(const StoredRecord& r) {
-  return encode_record(r.arrival_ms, r.encrypted, r.partition_key, r.data);
-}
-
 std::string encode_record(std::int64_t arrival_ms, bool encrypted, std::string_view partition_key,
                           std::string_view data) {
   std::string out = encode_counter(static_cast<std::uint64_t>(arrival_ms));
@@ -231,7 +227,7 @@ std::optional<std::uint64_t> record_counter(std::string_view key) {
   return decode_counter(key.substr(key.size() - 8));
 }
 
-bool decode_record(std::string_view key, std::string_view data, StoredRecordView& r) {
+bool decode_record(std::string_view key, std::string_view data, StoredRecord& r) {
   auto counter = record_counter(key);
   if (!counter || data.size() < 11) {
     return false;
@@ -246,19 +242,6 @@ bool decode_record(std::string_view key, std::string_view data, StoredRecordView
   }
   r.partition_key = data.substr(11, pk_len);
   r.data = data.substr(11 + pk_len);
-  return true;
-}
-
-bool decode_record(std::string_view key, std::string_view data, StoredRecord& r) {
-  StoredRecordView view;
-  if (!decode_record(key, data, view)) {
-    return false;
-  }
-  r.counter = view.counter;
-  r.arrival_ms = view.arrival_ms;
-  r.encrypted = view.encrypted;
-  r.partition_key.assign(view.partition_key);
-  r.data.assign(view.data);
   return true;
 }
 

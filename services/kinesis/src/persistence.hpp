@@ -32,21 +32,18 @@ std::string encode_stream(const Stream& s);
 bool decode_stream(std::string_view data, Stream& s);
 std::string encode_counter(std::uint64_t counter);
 std::optional<std::uint64_t> decode_counter(std::string_view data);
-std::string encode_record(const StoredRecord& r);
-/// The same from its parts, without a StoredRecord holding a copy of the data.
 std::string encode_record(std::int64_t arrival_ms, bool encrypted, std::string_view partition_key,
                           std::string_view data);
-bool decode_record(std::string_view key, std::string_view data, StoredRecord& r);
-/// A stored record's fields in place: the views point into the key and value decoded.
-struct StoredRecordView {
+/// A stored record's fields, in place: the views point into the key and value decoded (a scan
+/// reads thousands per call, so nothing is copied that the caller does not keep).
+struct StoredRecord {
   std::uint64_t counter = 0;
   std::int64_t arrival_ms = 0;
   bool encrypted = false;
   std::string_view partition_key;
   std::string_view data;
 };
-/// The same without copying the partition key and data (a scan reads thousands per call).
-bool decode_record(std::string_view key, std::string_view data, StoredRecordView& r);
+bool decode_record(std::string_view key, std::string_view data, StoredRecord& r);
 /// The counter at the end of a record key.
 std::optional<std::uint64_t> record_counter(std::string_view key);
 

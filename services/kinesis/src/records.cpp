@@ -86,7 +86,6 @@ Value KinesisEngine::put_one(Stream& s, std::string_view partition_key, const st
   }
   const std::uint64_t counter = target->next_counter++;
   const bool encrypted = s.encryption == "KMS";
-  by_shard.resize(std::max<std::size_t>(by_shard.size(), s.shards.size()));
   by_shard[target->index].put_owned(Space::kKinesis, persist::record_key(s.id, target->index, counter),
                                     persist::encode_record(now_ms, encrypted, partition_key, data));
   Value out = {{"ShardId", shard_id_of(target->index)},
@@ -152,7 +151,7 @@ Value KinesisEngine::put_record(const Value& in, const Caller& c) {
                                    " under account " + s.account + " is invalid.");
   }
   const std::string explicit_key = string_of(in, "ExplicitHashKey");
-  std::vector<storage::Batch> by_shard;
+  std::vector<storage::Batch> by_shard(s.shards.size());
   const auto before = counters_of(s);
   Value out = put_one(s, partition_key, in.contains("ExplicitHashKey") ? &explicit_key : nullptr, data, c.now_ms,
                       by_shard);
@@ -247,7 +246,7 @@ std::uint64_t KinesisEngine::start_counter(const Stream& s, const Shard& shard, 
     position = shard.next_counter;
     for (auto cur = store_.scan_prefix(Space::kKinesis, persist::shard_records_prefix(s.id, shard.index)); cur.valid();
          cur.next()) {
-      persist::StoredRecordView r;
+      persist::StoredRecord r;
       if (persist::decode_record(cur.key(), cur.value(), r) && r.arrival_ms >= at_ms) {
         position = r.counter;
         break;
@@ -374,7 +373,7 @@ KinesisEngine::ShardPage KinesisEngine::read_shard(const IteratorPosition& at, s
   auto cur = store_.scan(Space::kKinesis, persist::record_key(stream_id, at.shard_index, from),
                          storage::prefix_successor(prefix));
   for (; cur.valid(); cur.next()) {
-    persist::StoredRecordView r;
+    persist::StoredRecord r;
     if (!persist::decode_record(cur.key(), cur.value(), r)) {
       page.next = *persist::record_counter(cur.key()) + 1;
       continue;
@@ -474,7 +473,7 @@ SourceBatch KinesisEngine::read_source(std::string_view stream_arn, const std::m
     for (auto cur = store_.scan(Space::kKinesis, persist::record_key(stream_id, r.shard, r.from),
                                 storage::prefix_successor(prefix));
          cur.valid() && out.records.size() < limit; cur.next()) {
-      StoredRecord rec;
+      persist::StoredRecord rec;
       if (!persist::decode_record(cur.key(), cur.value(), rec)) {
         continue;
       }
@@ -483,7 +482,8 @@ SourceBatch KinesisEngine::read_source(std::string_view stream_arn, const std::m
       if (rec.arrival_ms < retention_cutoff) {
         continue;
       }
-      out.records.push_back({shard_id_of(r.shard), seq, std::move(rec.partition_key), std::move(rec.data), rec.arrival_ms});
+      out.records.push_back({shard_id_of(r.shard), seq, std::string(rec.partition_key), std::string(rec.data),
+                             rec.arrival_ms});
     }
   }
   return out;
