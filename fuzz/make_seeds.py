@@ -60,6 +60,14 @@ put("json", "kinesis-PutRecords-small",
         {"Data": base64.b64encode(b"hello").decode(), "PartitionKey": "p1"},
         {"Data": "", "PartitionKey": "p2", "ExplicitHashKey": "1"}]}).encode())
 
+# --- json_text: byte 0 even = a document for the Scanner, odd = a base64 text ------------------
+put("json_text", "put-records", b"\x00" + json.dumps({"StreamName": "s", "Records": [
+    {"Data": base64.b64encode(bytes(range(100))).decode(), "PartitionKey": "k"}]}).encode())
+put("json_text", "get-records", b"\x00" + b'{"ShardIterator": "AAAA.bbbb", "Limit": 10000}')
+put("json_text", "nested", b"\x00" + b'[{"a": [1, -2, {"b": []}]}, "x"]')
+put("json_text", "base64", b"\x01" + base64.b64encode(bytes(range(256)) * 2))
+put("json_text", "base64-padded", b"\x01" + base64.b64encode(bytes(range(40))))
+
 # --- validate: model index, operation index, switches, body ---------------------------------
 VALIDATE_MODELS = ["sqs", "kinesis", "firehose", "sqs-query", "sts", "sns"]
 for mi, model in enumerate(VALIDATE_MODELS):

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fogbank/protocol/aws_error.hpp"
+#include "fogbank/protocol/json_text.hpp"
 #include "shape_walk.hpp"
 
 namespace fogbank::protocol::codec {
@@ -107,81 +108,30 @@ std::optional<double> iso8601_seconds(std::string_view text) {
 
 // --- base64 ---------------------------------------------------------------------------------------
 
-constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-struct Base64Table {
-  std::int8_t value[256];
-  constexpr Base64Table() : value() {
-    for (auto& v : value) {
-      v = -1;
-    }
-    for (int i = 0; i < 64; ++i) {
-      value[static_cast<unsigned char>(kBase64Alphabet[i])] = static_cast<std::int8_t>(i);
-    }
-  }
-};
-constexpr Base64Table kBase64;
-
 [[noreturn]] void bad_base64(const std::string& text, std::string_view why) {
   fail("'" + text + "' can not be converted to a Blob: " + std::string(why));
 }
 
 /// Strict padded base64, failing with Coral's three complaints in the order it checks them.
 std::vector<std::uint8_t> decode_base64(const std::string& text) {
+  std::vector<std::uint8_t> out(text.size() / 4 * 3);
+  if (auto size = json_text::decode_base64(text, out.data())) {
+    out.resize(*size);
+    return out;
+  }
   const std::size_t n = text.size();
   if (n % 4 != 0) {
     bad_base64(text, "Base64 encoded length is expected a multiple of 4 bytes but found: " + std::to_string(n));
   }
-  std::size_t pad = 0;
-  if (n > 0 && text[n - 1] == '=') {
-    pad = (text[n - 2] == '=') ? 2 : 1;
-  }
-  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
-  // Blob members carry most of a request's bytes (Kinesis records, SQS binary attributes): one
-  // pass that decodes whole groups into presized storage and checks validity once per group.
-  std::vector<std::uint8_t> out(n / 4 * 3);
-  std::uint8_t* o = out.data();
-  std::size_t i = 0;
-  const std::size_t whole = n - (pad > 0 ? 4 : 0);
-  for (; i + 4 <= whole; i += 4) {
-    const int a = kBase64.value[in[i]];
-    const int b = kBase64.value[in[i + 1]];
-    const int c = kBase64.value[in[i + 2]];
-    const int d = kBase64.value[in[i + 3]];
-    if ((a | b | c | d) < 0) {
-      break;  // reported below, with the offending character
-    }
-    const auto group = (static_cast<std::uint32_t>(a) << 18) | (static_cast<std::uint32_t>(b) << 12) |
-                       (static_cast<std::uint32_t>(c) << 6) | static_cast<std::uint32_t>(d);
-    *o++ = static_cast<std::uint8_t>(group >> 16);
-    *o++ = static_cast<std::uint8_t>(group >> 8);
-    *o++ = static_cast<std::uint8_t>(group);
-  }
-  for (std::size_t j = i; j < n - pad; ++j) {
-    if (kBase64.value[in[j]] < 0) {
-      bad_base64(text, std::string("Invalid Base64 character: '") + static_cast<char>(in[j]) + "'");
+  const std::size_t pad = text.ends_with("==") ? 2 : text.ends_with('=') ? 1 : 0;
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (std::size_t j = 0; j < n - pad; ++j) {
+    if (kAlphabet.find(text[j]) == std::string_view::npos) {
+      bad_base64(text, std::string("Invalid Base64 character: '") + text[j] + "'");
     }
   }
-  out.resize(static_cast<std::size_t>(o - out.data()));
-  if (pad > 0) {
-    const auto a = static_cast<std::uint32_t>(kBase64.value[in[i]]);
-    const auto b = static_cast<std::uint32_t>(kBase64.value[in[i + 1]]);
-    // Bits the padding says are unused must be zero, or two texts would decode alike.
-    if (pad == 2) {
-      if ((b & 0x0F) != 0) {
-        bad_base64(text, "Invalid last non-pad Base64 character dectected");  // sic, AWS's spelling
-      }
-      out.push_back(static_cast<std::uint8_t>((a << 2) | (b >> 4)));
-    } else {
-      const auto c = static_cast<std::uint32_t>(kBase64.value[in[i + 2]]);
-      if ((c & 0x03) != 0) {
-        bad_base64(text, "Invalid last non-pad Base64 character dectected");
-      }
-      out.push_back(static_cast<std::uint8_t>((a << 2) | (b >> 4)));
-      out.push_back(static_cast<std::uint8_t>((b << 4) | (c >> 2)));
-    }
-  }
-  return out;
+  // Only the pad bits are left: the padding says they are unused, so they must be zero.
+  bad_base64(text, "Invalid last non-pad Base64 character dectected");  // sic, AWS's spelling
 }
 
 // --- the walk -----------------------------------------------------------------------------------
@@ -415,38 +365,6 @@ std::optional<double> timestamp_seconds(const Value& value) {
     return parse_number(s);
   }
   return std::nullopt;
-}
-
-void append_base64(std::string& out, const std::uint8_t* data, std::size_t size) {
-  // Encoded through a small buffer and appended: resizing `out` first would zero-fill the new
-  // bytes, a second pass over memory that is cold (a 10 MiB answer is mostly blob text).
-  constexpr std::size_t kInputChunk = 3 * 1024;
-  char buf[kInputChunk / 3 * 4];
-  std::size_t i = 0;
-  while (size - i >= 3) {
-    const std::size_t end = i + std::min(kInputChunk, (size - i) / 3 * 3);
-    char* o = buf;
-    for (; i < end; i += 3) {
-      const std::uint32_t g = (static_cast<std::uint32_t>(data[i]) << 16) |
-                              (static_cast<std::uint32_t>(data[i + 1]) << 8) | data[i + 2];
-      *o++ = kBase64Alphabet[g >> 18];
-      *o++ = kBase64Alphabet[(g >> 12) & 63];
-      *o++ = kBase64Alphabet[(g >> 6) & 63];
-      *o++ = kBase64Alphabet[g & 63];
-    }
-    out.append(buf, static_cast<std::size_t>(o - buf));
-  }
-  if (size - i == 1) {
-    const std::uint32_t g = static_cast<std::uint32_t>(data[i]) << 16;
-    const char tail[4] = {kBase64Alphabet[g >> 18], kBase64Alphabet[(g >> 12) & 63], '=', '='};
-    out.append(tail, 4);
-  } else if (size - i == 2) {
-    const std::uint32_t g =
-        (static_cast<std::uint32_t>(data[i]) << 16) | (static_cast<std::uint32_t>(data[i + 1]) << 8);
-    const char tail[4] = {kBase64Alphabet[g >> 18], kBase64Alphabet[(g >> 12) & 63], kBase64Alphabet[(g >> 6) & 63],
-                          '='};
-    out.append(tail, 4);
-  }
 }
 
 bool blob_bytes(const Value& value, const std::uint8_t*& data, std::size_t& size) {
@@ -864,7 +782,7 @@ class JsonWriter {
         std::size_t size = 0;
         if (walk::blob_bytes(v, data, size)) {
           out_ += '"';
-          walk::append_base64(out_, data, size);
+          json_text::append_base64(out_, data, size);
           out_ += '"';
         } else {
           raw(v);
@@ -1025,28 +943,7 @@ class JsonWriter {
     }
   }
 
-  /// Whole seconds as an integer, else to the millisecond ("1.5", "1.25", "1.001").
-  void epoch_seconds(double seconds) {
-    auto ms = std::llround(seconds * 1000.0);
-    if (ms % 1000 == 0) {
-      append_int(static_cast<std::int64_t>(ms / 1000));
-      return;
-    }
-    if (ms < 0) {
-      out_ += '-';
-      ms = -ms;
-    }
-    append_int(static_cast<std::int64_t>(ms / 1000));
-    auto frac = static_cast<int>(ms % 1000);
-    char digits[4] = {static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
-                      static_cast<char>('0' + frac % 10), 0};
-    std::size_t len = 3;
-    while (digits[len - 1] == '0') {
-      --len;
-    }
-    out_ += '.';
-    out_.append(digits, len);
-  }
+  void epoch_seconds(double seconds) { json_text::append_epoch_seconds(out_, seconds); }
 
   void whole_or_number(double d) {
     if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9.2e18) {
@@ -1075,54 +972,7 @@ class JsonWriter {
     out_.append(buf, end);
   }
 
-  /// JSON string with the escapes JSON requires; invalid UTF-8 becomes U+FFFD so that one bad
-  /// byte in stored data cannot make a whole response unparseable.
-  void string(std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out_ += '"';
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const auto* const end = p + s.size();
-    const auto* run = p;
-    auto flush = [&](const unsigned char* upto) {
-      out_.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(upto - run));
-    };
-    while (p < end) {
-      const unsigned char c = *p;
-      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-        ++p;
-        continue;
-      }
-      if (c >= 0x80) {
-        const unsigned char* q = p;
-        char32_t cp = 0;
-        if (walk::next_code_point(q, end, cp)) {
-          p = q;
-          continue;
-        }
-        flush(p);
-        out_ += "\\ufffd";
-        run = ++p;
-        continue;
-      }
-      flush(p);
-      switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\b': out_ += "\\b"; break;
-        case '\f': out_ += "\\f"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\r': out_ += "\\r"; break;
-        case '\t': out_ += "\\t"; break;
-        default: {
-          const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-          out_.append(esc, 6);
-        }
-      }
-      run = ++p;
-    }
-    flush(p);
-    out_ += '"';
-  }
+  void string(std::string_view s) { json_text::append_string(out_, s); }
 
   void raw(const Value& v) { out_ += v.dump(-1, ' ', false, Value::error_handler_t::replace); }
 

@@ -50,9 +50,6 @@ inline constexpr double kCalendarLimitSeconds = static_cast<double>(timestamps::
 /// may have put there); nullopt for anything else.
 std::optional<double> timestamp_seconds(const Value& value);
 
-/// Appends standard, padded base64 of `size` bytes at `data`.
-void append_base64(std::string& out, const std::uint8_t* data, std::size_t size);
-
 /// The bytes of a blob value: binary, or a string taken as its bytes. False for anything else.
 bool blob_bytes(const Value& value, const std::uint8_t*& data, std::size_t& size);
 
