@@ -207,6 +207,11 @@ ModeledService::ModeledService(ModeledServiceSpec spec)
       throw std::invalid_argument("service " + spec_.name + ": operation " + name + " is not in its model");
     }
   }
+  for (const auto& [name, direct] : spec_.json_direct) {
+    if (!spec_.operations.contains(name)) {
+      throw std::invalid_argument("service " + spec_.name + ": direct path " + name + " has no handler");
+    }
+  }
 }
 
 WireProtocol ModeledService::protocol_for(const RequestHead& head) const {
@@ -369,6 +374,14 @@ Response ModeledService::handle(RequestContext& ctx, std::string body) {
     throw errors::not_implemented("fogbank does not implement " + model_.service_id + " " + name + " yet.");
   }
   const model::Operation& op = operation_for(name, protocol);
+  if (protocol == WireProtocol::kJson10 || protocol == WireProtocol::kJson11) {
+    if (auto direct = spec_.json_direct.find(name); direct != spec_.json_direct.end()) {
+      Call call{ctx, op, nullptr, nullptr};
+      if (auto out = direct->second(body, call)) {
+        return Response(200, std::move(*out), std::string(content_type_of(protocol)));
+      }
+    }
+  }
 
   codec::Value input;
   switch (protocol) {

@@ -85,6 +85,13 @@ struct Call {
 using Handler = std::function<codec::Value(codec::Value input, Call& call)>;
 using OperationTable = std::map<std::string, Handler, std::less<>>;
 
+/// A hot operation's direct path for JSON requests: it reads the body and writes the answer
+/// itself, skipping the generic value (Kinesis PutRecords/GetRecords, whose bodies are mostly
+/// blobs). It returns nullopt for any request it does not fully understand, and the request then
+/// takes the generic path: every error keeps the codec's and the validator's exact wording, and
+/// the answer it does write must be byte-for-byte the one the codec would (its tests compare).
+using DirectHandler = std::function<std::optional<std::string>(std::string_view body, Call& call)>;
+
 struct ModeledServiceSpec {
   std::string name;         ///< signing and routing name ("sqs")
   std::string model;        ///< embedded model id ("sqs")
@@ -94,6 +101,8 @@ struct ModeledServiceSpec {
   bool validate = true;     ///< check the model's constraints before the handler runs
   codec::ValidationStyle validation;
   OperationTable operations;
+  /// Direct JSON paths of some operations of `operations` (see DirectHandler).
+  std::map<std::string, DirectHandler, std::less<>> json_direct;
 };
 
 class ModeledService : public Service {
