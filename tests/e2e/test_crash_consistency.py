@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Crash consistency: concurrent S3 PUT/DELETE and SQS send/receive/delete clients record what
-fogbank acknowledged; fogbank is killed with SIGKILL at random moments, restarted on the same data
+"""Crash consistency: concurrent S3 PUT/DELETE, SQS send/receive/delete and Kinesis PutRecords
+clients record what fogbank acknowledged; fogbank is killed with SIGKILL at random moments, restarted on the same data
 directory, and checked byte for byte:
   - every acknowledged PUT is readable with exactly its bytes (or the bytes of a later write
     to the same key that was in flight at the kill);
   - every acknowledged DELETE stays deleted (unless a later in-flight PUT of that key landed);
   - every acknowledged SendMessage is still in the queue unless its deletion was acknowledged
-    (or in flight), and no acknowledged deletion comes back.
+    (or in flight), and no acknowledged deletion comes back;
+  - every acknowledged Kinesis record is read back once, in its shard under its sequence number,
+    in sequence order; a PutRecords call in flight at the kill landed whole or not at all.
 
     tests/e2e/test_crash_consistency.py                 # the short run CI does (3 kills)
     FOGBANK_CRASH_ROUNDS=50 tests/e2e/test_crash_consistency.py   # a long run (scripts/, bench/)
@@ -53,6 +55,8 @@ class Ledger:
         self.sending = set()   # bodies sent, not yet acknowledged
         self.deleted = set()   # bodies whose DeleteMessage was acknowledged
         self.deleting = set()  # bodies whose DeleteMessage was sent, not acknowledged
+        self.records = {}      # Kinesis record data -> (shard id, sequence number) acknowledged
+        self.putting = []      # PutRecords calls sent, not yet answered: lists of record data
 
 
 def client(server, service):
@@ -124,6 +128,25 @@ def sqs_consumer(server, url, ledger, stop):
                 ledger.deleting.discard(m["Body"])
 
 
+def kinesis_producer(server, stream, tag, ledger, rng, stop):
+    kinesis = client(server, "kinesis")
+    n = 0
+    while not stop.is_set():
+        batch = [f"{tag}-{n + i}".encode() for i in range(rng.choice((1, 7, 60)))]
+        n += len(batch)
+        with ledger.lock:
+            ledger.putting.append(batch)
+        try:
+            out = kinesis.put_records(StreamName=stream, Records=[{"Data": d, "PartitionKey": d.decode()[-3:]}
+                                                                   for d in batch])
+        except (BotoCoreError, ClientError):
+            return
+        with ledger.lock:
+            for d, r in zip(batch, out["Records"]):
+                ledger.records[d] = (r.get("ShardId"), r.get("SequenceNumber"))
+            ledger.putting.remove(batch)
+
+
 class CrashConsistencyTest(fh.FogbankTestCase):
     server_args = ["--clock", "virtual"]
 
@@ -138,6 +161,11 @@ class CrashConsistencyTest(fh.FogbankTestCase):
         bucket = f"crash-{round_no}-{rng.randrange(1 << 30)}"
         server.client("s3").create_bucket(Bucket=bucket)
         url = server.client("sqs").create_queue(QueueName=f"crash-{round_no}")["QueueUrl"]
+        stream = f"crash-{round_no}"
+        kinesis = server.client("kinesis")
+        kinesis.create_stream(StreamName=stream, ShardCount=2)
+        server.advance_clock(1)  # CREATING ends on the virtual clock
+        kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
         ledger = Ledger()
         stop = threading.Event()
         threads = [threading.Thread(target=s3_writer, args=(server, bucket, f"w{i}", ledger,
@@ -146,12 +174,15 @@ class CrashConsistencyTest(fh.FogbankTestCase):
         threads += [threading.Thread(target=sqs_sender, args=(server, url, f"r{round_no}s{i}", ledger, stop))
                     for i in range(2)]
         threads.append(threading.Thread(target=sqs_consumer, args=(server, url, ledger, stop)))
+        threads += [threading.Thread(target=kinesis_producer, args=(server, stream, f"r{round_no}p{i}", ledger,
+                                                                    random.Random(rng.random()), stop))
+                    for i in range(2)]
         for t in threads:
             t.start()
         # The kill must land after work was acknowledged, or there is nothing to check: wait for
         # the first S3 and SQS acknowledgements (slow under sanitizers), then pick a random moment.
         deadline = time.monotonic() + 30
-        while not (ledger.acked and ledger.sent) and time.monotonic() < deadline:
+        while not (ledger.acked and ledger.sent and ledger.records) and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(rng.uniform(0.0, MAX_LOAD_SECONDS))  # a random moment under load
         before_kill_ms = server.clock()["now_ms"]
@@ -167,6 +198,7 @@ class CrashConsistencyTest(fh.FogbankTestCase):
         server.set_clock((before_kill_ms + 13 * 3600 * 1000) / 1000.0)
         self.check_objects(bucket, ledger)
         self.check_messages(url, ledger)
+        self.check_records(stream, ledger)
 
     def check_objects(self, bucket, ledger):
         s3 = self.server.client("s3")
@@ -202,6 +234,33 @@ class CrashConsistencyTest(fh.FogbankTestCase):
         unknown = seen - ledger.sent - ledger.sending
         self.assertFalse(unknown, f"messages nobody sent: {sorted(unknown)[:5]}")
         self.assertGreater(len(ledger.sent), 0, "no SendMessage was acknowledged before the kill")
+
+    def check_records(self, stream, ledger):
+        kinesis = self.server.client("kinesis")
+        seen = {}
+        for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+            it = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"],
+                                            ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            last = 0
+            for _ in range(10_000):  # bounded: nothing is written any more
+                out = kinesis.get_records(ShardIterator=it, Limit=500)
+                for r in out["Records"]:
+                    self.assertNotIn(r["Data"], seen, "a record was read twice after the restart")
+                    self.assertGreater(int(r["SequenceNumber"]), last, "records out of sequence order")
+                    last = int(r["SequenceNumber"])
+                    seen[r["Data"]] = (shard["ShardId"], r["SequenceNumber"])
+                if not out["Records"]:
+                    break
+                it = out["NextShardIterator"]
+        lost = {d: where for d, where in ledger.records.items() if seen.get(d) != where}
+        self.assertFalse(lost, f"acknowledged records lost or moved: {sorted(lost.items())[:5]}")
+        in_flight = {d for batch in ledger.putting for d in batch}
+        unknown = set(seen) - set(ledger.records) - in_flight
+        self.assertFalse(unknown, f"records nobody put: {sorted(unknown)[:5]}")
+        for batch in ledger.putting:
+            landed = [d in seen for d in batch]
+            self.assertTrue(all(landed) or not any(landed), f"a PutRecords call landed in part: {batch[:3]}")
+        self.assertGreater(len(ledger.records), 0, "no PutRecords was acknowledged before the kill")
 
 
 if __name__ == "__main__":

@@ -159,8 +159,10 @@ Stream* KinesisEngine::find_stream_by_arn(std::string_view arn, const Caller& c)
 }
 
 Stream& KinesisEngine::find_stream(const Value& in, const Caller& c) {
-  const std::string arn = string_of(in, "StreamARN");
-  const std::string name = string_of(in, "StreamName");
+  return find_stream(string_of(in, "StreamName"), string_of(in, "StreamARN"), c);
+}
+
+Stream& KinesisEngine::find_stream(const std::string& name, const std::string& arn, const Caller& c) {
   if (!arn.empty()) {
     Stream* s = find_stream_by_arn(arn, c);
     if (s == nullptr) {
@@ -466,8 +468,8 @@ std::size_t KinesisEngine::sweep_retention() {
       }
       for (auto cur = store_.scan_prefix(Space::kKinesis, persist::shard_records_prefix(w.id, shard));
            cur.valid() && deleted < budget; cur.next()) {
-        persist::StoredRecord r;
-        if (persist::decode_record(cur.key(), cur.value(), r) && r.arrival_ms >= w.cutoff_ms) {
+        persist::ChunkReader chunk;
+        if (chunk.open(cur.key(), cur.value()) && chunk.arrival_ms() >= w.cutoff_ms) {
           break;
         }
         batch.del(Space::kKinesis, cur.key());

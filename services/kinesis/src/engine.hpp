@@ -23,6 +23,7 @@
 #include "fogbank/protocol/clock.hpp"
 #include "fogbank/protocol/codec.hpp"
 #include "model.hpp"
+#include "persistence.hpp"
 #include "shard_iterator.hpp"
 #include "throughput.hpp"
 
@@ -102,8 +103,9 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
   Value describe_account_settings(const Value& in, const Caller& c);
   Value update_account_settings(const Value& in, const Caller& c);
 
-  /// One bounded retention pass: deletes up to `retention_sweep_batch` records older than their
-  /// stream's retention period. Returns how many it deleted (tests call it directly).
+  /// One bounded retention pass: deletes up to `retention_sweep_batch` stored chunks (the records
+  /// of one call and shard, which arrived together) older than their stream's retention period.
+  /// Returns how many it deleted (tests call it directly).
   std::size_t sweep_retention();
   /// StreamReader::read (Firehose's KinesisStreamAsSource), for the stream's own account.
   SourceBatch read_source(std::string_view stream_arn, const std::map<std::string, std::string>& positions,
@@ -111,9 +113,10 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
   [[nodiscard]] const KinesisOptions& options() const { return options_; }
   [[nodiscard]] const protocol::Clock& clock() const { return clock_; }
 
-  /// What one read of a shard found (GetRecords, SubscribeToShard).
+  /// What one read of a shard found (GetRecords, SubscribeToShard); the records themselves went
+  /// to the read's RecordVisitor.
   struct ShardPage {
-    Value records;                 ///< GetRecords' Record shapes
+    std::size_t count = 0;         ///< records visited
     std::uint64_t next = 0;        ///< the first counter not read
     std::int64_t behind_ms = 0;    ///< MillisBehindLatest
     bool closed_end = false;       ///< a closed shard read to its end: `child_shards` apply
@@ -121,12 +124,41 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
     std::optional<std::string> last_sequence;  ///< of the last record returned
     std::string position;          ///< a sequence number just before `next` (resume AFTER it)
   };
+  /// Sees each record a read returns, in order, with its sequence number. The views are valid
+  /// only during the call (they point into the stored chunk).
+  using RecordVisitor = std::function<void(const persist::StoredRecord&, const std::string& sequence_number)>;
   /// Reads `at`'s shard from counter `from`: at most `limit` records and `max_bytes` of data (at
   /// least one record). Throws ResourceNotFoundException when the stream or shard is gone, and
   /// InvalidArgument when `stream_arn` is given and names another stream.
   /// `metered`: a GetRecords call, subject to the read limits under --kinesis-limits.
   ShardPage read_shard(const IteratorPosition& at, std::uint64_t from, std::size_t limit, std::size_t max_bytes,
-                       std::int64_t now_ms, const std::string* stream_arn = nullptr, bool metered = false);
+                       std::int64_t now_ms, const std::string* stream_arn, bool metered, const RecordVisitor& visit);
+  /// GetRecords with its input already read: checks the iterator, reads its page into `page` and
+  /// `visit`, and returns the next iterator (none at a closed shard's end: see page.child_shards).
+  std::optional<std::string> read_iterator(const std::string& token, const std::string& stream_arn, std::size_t limit,
+                                           const Caller& c, const RecordVisitor& visit, ShardPage& page);
+
+  /// One record of a PutRecords call as the wire gave it (views into the request).
+  struct PutEntry {
+    std::string_view partition_key;
+    std::string_view data;
+    std::optional<std::string_view> explicit_hash_key;
+  };
+  /// One record's outcome: its shard and sequence number, or the error AWS reports for it alone.
+  struct PutResult {
+    std::uint32_t shard = 0;
+    std::string sequence_number;
+    std::string error_code;  ///< empty when the record was written
+    std::string error_message;
+  };
+  struct PutOutcome {
+    std::vector<PutResult> records;
+    int failed = 0;
+    bool encrypted = false;
+  };
+  /// PutRecords with its input already read (the generic handler and the JSON direct path).
+  PutOutcome put_entries(const std::string& stream_name, const std::string& stream_arn,
+                         const std::vector<PutEntry>& entries, const Caller& c);
 
   /// Calls `wake` after records are written to the stream `stream_id` or its shards change, until
   /// unwatch(returned id). `wake` must not call back into the engine.
@@ -150,6 +182,7 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
 
   // Lookups (throw ResourceNotFoundException / ResourceInUseException with AWS's wording).
   Stream& find_stream(const Value& in, const Caller& c);
+  Stream& find_stream(const std::string& name, const std::string& arn, const Caller& c);
   static StreamKey key_of(const Stream& s);
   Stream* find_stream_by_arn(std::string_view arn, const Caller& c);
   Stream& find_stream_named(const std::string& name, const std::string& account, const std::string& region);
@@ -195,17 +228,14 @@ class KinesisEngine : public std::enable_shared_from_this<KinesisEngine> {
                               std::int64_t at_ms, const char* operation);
   /// Wakes the watchers of `stream_id` (mu_ not held).
   void notify_watchers(const std::string& stream_id);
-  /// Routes and stores one record in `by_shard[index of its shard]` (one batch per shard of `s`,
-  /// so a call's records reach the memtable in key order instead of alternating between the
-  /// shards' key ranges); the shards' counters are saved by save_counters.
-  Value put_one(Stream& s, std::string_view partition_key, const std::string* explicit_hash_key,
-                std::string_view data, std::int64_t now_ms, std::vector<storage::Batch>& by_shard);
-  /// Writes the records of `by_shard` and the counters that moved since `before`, atomically.
-  void commit_records(const Stream& s, const std::vector<std::uint64_t>& before, std::vector<storage::Batch>& by_shard);
-  /// Puts the counter of every shard of `s` whose next_counter differs from `before` (one write
-  /// per shard and batch, not one per record).
-  void save_counters(const Stream& s, const std::vector<std::uint64_t>& before, storage::Batch& batch) const;
-  static std::vector<std::uint64_t> counters_of(const Stream& s);
+  /// Routes one record and adds it to `by_shard[index of its shard]`: a call's records become one
+  /// chunk per shard (see persistence.hpp).
+  PutResult put_one(Stream& s, std::string_view partition_key, const std::string_view* explicit_hash_key,
+                    std::string_view data, std::int64_t now_ms, std::vector<persist::ChunkWriter>& by_shard);
+  /// One empty chunk per shard of `s`, for records arriving at `now_ms`.
+  static std::vector<persist::ChunkWriter> chunk_writers(const Stream& s, std::int64_t now_ms);
+  /// Writes the non-empty chunks and their shards' counters, atomically.
+  void commit_records(const Stream& s, std::vector<persist::ChunkWriter>& by_shard);
 
   storage::Store& store_;
   const protocol::Clock& clock_;
@@ -236,6 +266,9 @@ protocol::AwsError validation(std::string message);
 /// ProvisionedThroughputExceededException for `shard` of a stream, in AWS's words.
 protocol::AwsError throughput_exceeded(const std::string& shard, const std::string& stream, const std::string& account);
 }  // namespace errors
+
+/// GetRecords' Record shape of a stored record.
+Value record_value(const persist::StoredRecord& r, const std::string& sequence_number);
 
 /// Epoch seconds with milliseconds, the value the codecs write as a timestamp.
 inline double to_timestamp(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }

@@ -1,5 +1,6 @@
 #include "fogbank/kinesis/kinesis_service.hpp"
 
+#include "direct.hpp"
 #include "engine.hpp"
 #include "fogbank/protocol/aws_error.hpp"
 #include "fogbank/protocol/modeled_service.hpp"
@@ -64,6 +65,14 @@ protocol::ModeledServiceSpec spec(const std::shared_ptr<KinesisEngine>& engine) 
       return ((*engine).*op)(in, caller);
     });
   }
+  // The hot data-plane calls also read and write JSON directly (see direct.hpp).
+  s.json_direct.emplace("PutRecords", [engine](std::string_view body, protocol::Call& call) {
+    return put_records_json(*engine, body, Caller{call.ctx.account_id, call.ctx.region, call.ctx.now_ms});
+  });
+  s.json_direct.emplace("GetRecords", [engine](std::string_view body, protocol::Call& call) {
+    return get_records_json(*engine, body, Caller{call.ctx.account_id, call.ctx.region, call.ctx.now_ms},
+                            call.operation.output);
+  });
   // Enhanced fan-out: the answer is an event stream of the shard's records.
   s.operations.emplace("SubscribeToShard", [engine](Value in, protocol::Call& call) -> Value {
     const Caller caller{call.ctx.account_id, call.ctx.region, call.ctx.now_ms};

@@ -1,5 +1,7 @@
 #include "persistence.hpp"
 
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 #include "fogbank/storage/keys.hpp"
@@ -187,11 +189,32 @@ bool decode_stream(std::string_view data, Stream& s) {
   return true;
 }
 
+namespace {
+
+constexpr std::uint8_t kEncrypted = 1;
+constexpr std::uint8_t kChunk = 0x80;  // absent from values written one record per key
+
+void put_be(std::string& out, std::uint64_t v, int bytes) {
+  for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+}
+
+std::uint64_t get_be(std::string_view in, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) {
+    v = (v << 8) | static_cast<std::uint8_t>(in[static_cast<std::size_t>(i)]);
+  }
+  return v;
+}
+
+constexpr std::size_t kHeader = 8 + 1 + 4;  // arrival ms | flags | record count
+
+}  // namespace
+
 std::string encode_counter(std::uint64_t counter) {
   std::string out;
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((counter >> shift) & 0xff));
-  }
+  put_be(out, counter, 8);
   return out;
 }
 
@@ -199,25 +222,37 @@ std::optional<std::uint64_t> decode_counter(std::string_view data) {
   if (data.size() != 8) {
     return std::nullopt;
   }
-  std::uint64_t v = 0;
-  for (char c : data) {
-    v = (v << 8) | static_cast<std::uint8_t>(c);
-  }
-  return v;
+  return get_be(data, 8);
 }
 
-// Record value: arrival ms (u64) | flags (1 byte: bit 0 = KMS-encrypted) | partition key length
-// (u16) | partition key | data. Binary because record data is arbitrary bytes.
-std::string encode_record(std::int64_t arrival_ms, bool encrypted, std::string_view partition_key,
-                          std::string_view data) {
-  std::string out = encode_counter(static_cast<std::uint64_t>(arrival_ms));
-  out.reserve(11 + partition_key.size() + data.size());
-  out.push_back(static_cast<char>(encrypted ? 1 : 0));
-  out.push_back(static_cast<char>((partition_key.size() >> 8) & 0xff));
-  out.push_back(static_cast<char>(partition_key.size() & 0xff));
-  out += partition_key;
-  out += data;
-  return out;
+// Chunk value: arrival ms (u64) | flags (u8: bit 0 = KMS-encrypted, bit 7 = chunk) | record count
+// (u32) | per record: partition key length (u16) | partition key | data length (u32) | data.
+// Binary because record data is arbitrary bytes. The older one-record value has no count and no
+// data length: arrival ms | flags | key length (u16) | key | data to the end.
+ChunkWriter::ChunkWriter(std::int64_t arrival_ms, bool encrypted) {
+  put_be(bytes_, static_cast<std::uint64_t>(arrival_ms), 8);
+  bytes_.push_back(static_cast<char>(kChunk | (encrypted ? kEncrypted : 0)));
+  put_be(bytes_, 0, 4);
+}
+
+void ChunkWriter::add(std::uint64_t counter, std::string_view partition_key, std::string_view data) {
+  if (count_ > 0 && counter != last_ + 1) {
+    throw std::logic_error("kinesis: a chunk's counters must be consecutive");
+  }
+  bytes_.reserve(bytes_.size() + 6 + partition_key.size() + data.size());
+  put_be(bytes_, partition_key.size(), 2);
+  bytes_ += partition_key;
+  put_be(bytes_, data.size(), 4);
+  bytes_ += data;
+  last_ = counter;
+  ++count_;
+}
+
+std::string ChunkWriter::take() {
+  for (int i = 0; i < 4; ++i) {
+    bytes_[9 + static_cast<std::size_t>(i)] = static_cast<char>((count_ >> ((3 - i) * 8)) & 0xff);
+  }
+  return std::move(bytes_);
 }
 
 std::optional<std::uint64_t> record_counter(std::string_view key) {
@@ -227,21 +262,58 @@ std::optional<std::uint64_t> record_counter(std::string_view key) {
   return decode_counter(key.substr(key.size() - 8));
 }
 
-bool decode_record(std::string_view key, std::string_view data, StoredRecord& r) {
-  auto counter = record_counter(key);
-  if (!counter || data.size() < 11) {
+bool ChunkReader::open(std::string_view key, std::string_view value) {
+  auto last = record_counter(key);
+  if (!last || value.size() < 9) {
     return false;
   }
-  r.counter = *counter;
-  r.arrival_ms = static_cast<std::int64_t>(*decode_counter(data.substr(0, 8)));
-  r.encrypted = (static_cast<std::uint8_t>(data[8]) & 1) != 0;
-  const std::size_t pk_len = (static_cast<std::size_t>(static_cast<std::uint8_t>(data[9])) << 8) |
-                             static_cast<std::uint8_t>(data[10]);
-  if (data.size() < 11 + pk_len) {
+  last_ = *last;
+  arrival_ms_ = static_cast<std::int64_t>(get_be(value, 8));
+  const auto flags = static_cast<std::uint8_t>(value[8]);
+  encrypted_ = (flags & kEncrypted) != 0;
+  single_ = (flags & kChunk) == 0;
+  read_ = 0;
+  if (single_) {
+    count_ = 1;
+    rest_ = value.substr(9);
+  } else {
+    if (value.size() < kHeader) {
+      return false;
+    }
+    count_ = get_be(value.substr(9), 4);
+    rest_ = value.substr(kHeader);
+  }
+  return count_ >= 1 && count_ <= last_;
+}
+
+bool ChunkReader::next(StoredRecord& r) {
+  if (read_ >= count_ || rest_.size() < 2) {
     return false;
   }
-  r.partition_key = data.substr(11, pk_len);
-  r.data = data.substr(11 + pk_len);
+  const std::size_t pk_len = get_be(rest_, 2);
+  if (rest_.size() < 2 + pk_len) {
+    return false;
+  }
+  r.partition_key = rest_.substr(2, pk_len);
+  rest_.remove_prefix(2 + pk_len);
+  if (single_) {
+    r.data = rest_;
+    rest_ = {};
+  } else {
+    if (rest_.size() < 4) {
+      return false;
+    }
+    const std::size_t data_len = get_be(rest_, 4);
+    if (rest_.size() < 4 + data_len) {
+      return false;
+    }
+    r.data = rest_.substr(4, data_len);
+    rest_.remove_prefix(4 + data_len);
+  }
+  r.counter = first_counter() + read_;
+  r.arrival_ms = arrival_ms_;
+  r.encrypted = encrypted_;
+  ++read_;
   return true;
 }
 

@@ -57,14 +57,15 @@ void write_batch(storage::Store& store, storage::Batch& batch) {
 
 }  // namespace
 
-Value KinesisEngine::put_one(Stream& s, std::string_view partition_key, const std::string* explicit_hash_key,
-                             std::string_view data, std::int64_t now_ms, std::vector<storage::Batch>& by_shard) {
+KinesisEngine::PutResult KinesisEngine::put_one(Stream& s, std::string_view partition_key,
+                                                const std::string_view* explicit_hash_key, std::string_view data,
+                                                std::int64_t now_ms, std::vector<persist::ChunkWriter>& by_shard) {
   HashKey hash = 0;
   if (explicit_hash_key != nullptr) {
     auto parsed = parse_decimal(*explicit_hash_key);
     if (!parsed) {
       throw errors::invalid_argument("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
-                                     "Specified value was " + *explicit_hash_key);
+                                     "Specified value was " + std::string(*explicit_hash_key));
     }
     hash = *parsed;
   } else {
@@ -85,15 +86,8 @@ Value KinesisEngine::put_one(Stream& s, std::string_view partition_key, const st
     throw errors::throughput_exceeded(shard_id_of(target->index), s.name, s.account);
   }
   const std::uint64_t counter = target->next_counter++;
-  const bool encrypted = s.encryption == "KMS";
-  by_shard[target->index].put_owned(Space::kKinesis, persist::record_key(s.id, target->index, counter),
-                                    persist::encode_record(now_ms, encrypted, partition_key, data));
-  Value out = {{"ShardId", shard_id_of(target->index)},
-               {"SequenceNumber", format_sequence_number({target->created_ms, target->index, counter, now_ms})}};
-  if (encrypted) {
-    out["EncryptionType"] = "KMS";
-  }
-  return out;
+  by_shard[target->index].add(counter, partition_key, data);
+  return {target->index, format_sequence_number({target->created_ms, target->index, counter, now_ms}), {}, {}};
 }
 
 namespace {
@@ -108,33 +102,23 @@ Stream& writable(Stream& s) {
 
 }  // namespace
 
-std::vector<std::uint64_t> KinesisEngine::counters_of(const Stream& s) {
-  std::vector<std::uint64_t> out;
-  out.reserve(s.shards.size());
-  for (const auto& sh : s.shards) {
-    out.push_back(sh.next_counter);
-  }
-  return out;
+std::vector<persist::ChunkWriter> KinesisEngine::chunk_writers(const Stream& s, std::int64_t now_ms) {
+  return std::vector<persist::ChunkWriter>(s.shards.size(), persist::ChunkWriter(now_ms, s.encryption == "KMS"));
 }
 
-void KinesisEngine::commit_records(const Stream& s, const std::vector<std::uint64_t>& before,
-                                   std::vector<storage::Batch>& by_shard) {
+void KinesisEngine::commit_records(const Stream& s, std::vector<persist::ChunkWriter>& by_shard) {
   storage::Batch batch;
-  for (auto& shard_batch : by_shard) {
-    batch.append(std::move(shard_batch));
-  }
-  save_counters(s, before, batch);
-  write_batch(store_, batch);
-}
-
-void KinesisEngine::save_counters(const Stream& s, const std::vector<std::uint64_t>& before,
-                                  storage::Batch& batch) const {
-  for (std::size_t i = 0; i < s.shards.size() && i < before.size(); ++i) {
-    if (s.shards[i].next_counter != before[i]) {
-      batch.put(Space::kKinesis, persist::counter_key(s.id, s.shards[i].index),
-                persist::encode_counter(s.shards[i].next_counter));
+  for (std::size_t i = 0; i < by_shard.size() && i < s.shards.size(); ++i) {
+    if (by_shard[i].count() == 0) {
+      continue;
     }
+    const Shard& shard = s.shards[i];
+    batch.put_owned(Space::kKinesis, persist::record_key(s.id, shard.index, by_shard[i].last_counter()),
+                    by_shard[i].take());
+    // One counter write per shard and call, not one per record.
+    batch.put(Space::kKinesis, persist::counter_key(s.id, shard.index), persist::encode_counter(shard.next_counter));
   }
+  write_batch(store_, batch);
 }
 
 Value KinesisEngine::put_record(const Value& in, const Caller& c) {
@@ -151,31 +135,33 @@ Value KinesisEngine::put_record(const Value& in, const Caller& c) {
                                    " under account " + s.account + " is invalid.");
   }
   const std::string explicit_key = string_of(in, "ExplicitHashKey");
-  std::vector<storage::Batch> by_shard(s.shards.size());
-  const auto before = counters_of(s);
-  Value out = put_one(s, partition_key, in.contains("ExplicitHashKey") ? &explicit_key : nullptr, data, c.now_ms,
-                      by_shard);
-  commit_records(s, before, by_shard);
+  const std::string_view explicit_view = explicit_key;
+  auto by_shard = chunk_writers(s, c.now_ms);
+  PutResult r = put_one(s, partition_key, in.contains("ExplicitHashKey") ? &explicit_view : nullptr, data, c.now_ms,
+                        by_shard);
+  commit_records(s, by_shard);
   notify_watchers(s.id);
+  Value out = {{"ShardId", shard_id_of(r.shard)}, {"SequenceNumber", std::move(r.sequence_number)}};
+  if (s.encryption == "KMS") {
+    out["EncryptionType"] = "KMS";
+  }
   return out;
 }
 
-Value KinesisEngine::put_records(const Value& in, const Caller& c) {
-  const Value& entries = in.at("Records");
-  std::vector<std::string_view> datas;
-  datas.reserve(entries.size());
+KinesisEngine::PutOutcome KinesisEngine::put_entries(const std::string& stream_name, const std::string& stream_arn,
+                                                     const std::vector<PutEntry>& entries, const Caller& c) {
   std::size_t total = 0;
-  std::vector<std::string> violations;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    datas.push_back(data_of(entries[i]));
-    total += datas.back().size() + string_of(entries[i], "PartitionKey").size();
+  for (const auto& e : entries) {
+    total += e.data.size() + e.partition_key.size();
   }
   std::lock_guard lock(mu_);
-  Stream& s = writable(find_stream(in, c));
+  Stream& s = writable(find_stream(stream_name, stream_arn, c));
   const auto max = static_cast<std::size_t>(s.max_record_kib) * 1024;
-  for (std::size_t i = 0; i < datas.size(); ++i) {
-    if (datas[i].size() > max) {
-      violations.push_back(too_large(datas[i].size(), max, "records." + std::to_string(i + 1) + ".member.data"));
+  std::vector<std::string> violations;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].data.size() > max) {
+      violations.push_back(
+          too_large(entries[i].data.size(), max, "records." + std::to_string(i + 1) + ".member.data"));
     }
   }
   if (!violations.empty()) {
@@ -190,35 +176,60 @@ Value KinesisEngine::put_records(const Value& in, const Caller& c) {
     throw errors::invalid_argument("Records size exceeds 5 MB limit");
   }
   for (const auto& e : entries) {
-    if (e.contains("ExplicitHashKey") && !parse_decimal(string_of(e, "ExplicitHashKey"))) {
+    if (e.explicit_hash_key && !parse_decimal(*e.explicit_hash_key)) {
       throw errors::invalid_argument("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
-                                     "Specified value was " + string_of(e, "ExplicitHashKey"));
+                                     "Specified value was " + std::string(*e.explicit_hash_key));
     }
   }
   // All records of one call are committed in one batch: a crash keeps all or none of them.
-  std::vector<storage::Batch> by_shard(s.shards.size());
-  const auto before = counters_of(s);
-  Value results = Value::array();
-  int failed = 0;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const std::string explicit_key = string_of(entries[i], "ExplicitHashKey");
+  auto by_shard = chunk_writers(s, c.now_ms);
+  PutOutcome out;
+  out.encrypted = s.encryption == "KMS";
+  out.records.reserve(entries.size());
+  for (const auto& e : entries) {
     try {
-      results.push_back(put_one(s, string_of(entries[i], "PartitionKey"),
-                                entries[i].contains("ExplicitHashKey") ? &explicit_key : nullptr, datas[i], c.now_ms,
-                                by_shard));
-    } catch (const protocol::AwsError& e) {
-      if (e.code != "ProvisionedThroughputExceededException") {
+      out.records.push_back(put_one(s, e.partition_key, e.explicit_hash_key ? &*e.explicit_hash_key : nullptr, e.data,
+                                    c.now_ms, by_shard));
+    } catch (const protocol::AwsError& err) {
+      if (err.code != "ProvisionedThroughputExceededException") {
         throw;
       }
       // A throttled record fails alone; the others of the call are written (AWS's partial failure).
-      ++failed;
-      results.push_back({{"ErrorCode", e.code}, {"ErrorMessage", e.message}});
+      ++out.failed;
+      out.records.push_back({0, {}, err.code, err.message});
     }
   }
-  commit_records(s, before, by_shard);
+  commit_records(s, by_shard);
   notify_watchers(s.id);
-  Value out = {{"FailedRecordCount", failed}, {"Records", std::move(results)}};
-  if (s.encryption == "KMS") {
+  return out;
+}
+
+Value KinesisEngine::put_records(const Value& in, const Caller& c) {
+  const Value& entries = in.at("Records");
+  std::vector<PutEntry> typed;
+  typed.reserve(entries.size());
+  for (const auto& e : entries) {
+    PutEntry t;
+    t.data = data_of(e);
+    if (auto pk = e.find("PartitionKey"); pk != e.end() && pk->is_string()) {
+      t.partition_key = pk->get_ref<const std::string&>();
+    }
+    if (auto ek = e.find("ExplicitHashKey"); ek != e.end()) {
+      t.explicit_hash_key = ek->is_string() ? std::string_view(ek->get_ref<const std::string&>()) : std::string_view();
+    }
+    typed.push_back(t);
+  }
+  PutOutcome outcome = put_entries(string_of(in, "StreamName"), string_of(in, "StreamARN"), typed, c);
+  Value results = Value::array();
+  for (auto& r : outcome.records) {
+    if (r.error_code.empty()) {
+      results.push_back({{"ShardId", shard_id_of(r.shard)}, {"SequenceNumber", std::move(r.sequence_number)}});
+    } else {
+      results.push_back({{"ErrorCode", std::move(r.error_code)}, {"ErrorMessage", std::move(r.error_message)}});
+    }
+  }
+  Value out = {{"FailedRecordCount", outcome.failed}, {"Records", std::move(results)}};
+  if (outcome.encrypted) {
     out["EncryptionType"] = "KMS";
   }
   return out;
@@ -243,12 +254,13 @@ std::uint64_t KinesisEngine::start_counter(const Stream& s, const Shard& shard, 
     position = type == "AT_SEQUENCE_NUMBER" ? std::max<std::uint64_t>(seq->counter, 1) : seq->counter + 1;
   } else if (type == "AT_TIMESTAMP") {
     // The first record that arrived at or after the timestamp: one scan of the shard's range.
+    // A chunk's records arrived together, so its arrival time decides for all of them.
     position = shard.next_counter;
     for (auto cur = store_.scan_prefix(Space::kKinesis, persist::shard_records_prefix(s.id, shard.index)); cur.valid();
          cur.next()) {
-      persist::StoredRecord r;
-      if (persist::decode_record(cur.key(), cur.value(), r) && r.arrival_ms >= at_ms) {
-        position = r.counter;
+      persist::ChunkReader chunk;
+      if (chunk.open(cur.key(), cur.value()) && chunk.arrival_ms() >= at_ms) {
+        position = chunk.first_counter();
         break;
       }
     }
@@ -293,8 +305,9 @@ Value KinesisEngine::get_shard_iterator(const Value& in, const Caller& c) {
   return {{"ShardIterator", encode_iterator(p, iterator_key_)}};
 }
 
-Value KinesisEngine::get_records(const Value& in, const Caller& c) {
-  const std::string token = string_of(in, "ShardIterator");
+std::optional<std::string> KinesisEngine::read_iterator(const std::string& token, const std::string& stream_arn,
+                                                        std::size_t limit, const Caller& c, const RecordVisitor& visit,
+                                                        ShardPage& page) {
   auto p = decode_iterator(token, iterator_key_);
   if (!p || p->account != c.account || p->region != c.region) {
     throw errors::invalid_argument("Invalid ShardIterator.");
@@ -306,26 +319,51 @@ Value KinesisEngine::get_records(const Value& in, const Caller& c) {
                                  " which is further in the future than the tolerated delay of " +
                                  std::to_string(kIteratorLifetimeMs) + " milliseconds.");
   }
-  const auto limit = static_cast<std::size_t>(in.value("Limit", 10000));
-  const std::string arn = string_of(in, "StreamARN");
-  ShardPage page =
-      read_shard(*p, p->next_counter, limit, kMaxGetRecordsBytes, c.now_ms, arn.empty() ? nullptr : &arn, true);
-  Value out = {{"Records", std::move(page.records)}, {"MillisBehindLatest", page.behind_ms}};
+  page = read_shard(*p, p->next_counter, limit, kMaxGetRecordsBytes, c.now_ms,
+                    stream_arn.empty() ? nullptr : &stream_arn, true, visit);
   // A closed shard read to its end has no next iterator: the reader moves on to its children.
   if (page.closed_end) {
-    out["ChildShards"] = std::move(page.child_shards);
+    return std::nullopt;
+  }
+  IteratorPosition np = *p;
+  np.next_counter = page.next;
+  np.issued_ms = c.now_ms;
+  return encode_iterator(np, iterator_key_);
+}
+
+Value record_value(const persist::StoredRecord& r, const std::string& sequence_number) {
+  Value rec = {{"SequenceNumber", sequence_number},
+               {"ApproximateArrivalTimestamp", to_timestamp(r.arrival_ms)},
+               {"Data", Value::binary(std::vector<std::uint8_t>(r.data.begin(), r.data.end()))},
+               {"PartitionKey", std::string(r.partition_key)}};
+  if (r.encrypted) {
+    rec["EncryptionType"] = "KMS";
+  }
+  return rec;
+}
+
+Value KinesisEngine::get_records(const Value& in, const Caller& c) {
+  Value records = Value::array();
+  ShardPage page;
+  auto next = read_iterator(string_of(in, "ShardIterator"), string_of(in, "StreamARN"),
+                            static_cast<std::size_t>(in.value("Limit", 10000)), c,
+                            [&](const persist::StoredRecord& r, const std::string& seq) {
+                              records.push_back(record_value(r, seq));
+                            },
+                            page);
+  Value out = {{"Records", std::move(records)}, {"MillisBehindLatest", page.behind_ms}};
+  if (next) {
+    out["NextShardIterator"] = std::move(*next);
   } else {
-    IteratorPosition np = *p;
-    np.next_counter = page.next;
-    np.issued_ms = c.now_ms;
-    out["NextShardIterator"] = encode_iterator(np, iterator_key_);
+    out["ChildShards"] = std::move(page.child_shards);
   }
   return out;
 }
 
 KinesisEngine::ShardPage KinesisEngine::read_shard(const IteratorPosition& at, std::uint64_t from, std::size_t limit,
                                                    std::size_t max_bytes, std::int64_t now_ms,
-                                                   const std::string* stream_arn, bool metered) {
+                                                   const std::string* stream_arn, bool metered,
+                                                   const RecordVisitor& visit) {
   std::string stream_id;
   std::int64_t retention_cutoff = 0;
   Shard shard;
@@ -366,38 +404,50 @@ KinesisEngine::ShardPage KinesisEngine::read_shard(const IteratorPosition& at, s
     }
   }
   // Records are immutable once written, so the scan runs without the engine's lock.
-  page.records = Value::array();
   page.next = from;
   std::size_t bytes = 0;
+  SequenceFormatter sequence(shard.created_ms, shard.index);
+  SequenceNumber last;  // of the last record visited
   const auto prefix = persist::shard_records_prefix(stream_id, at.shard_index);
+  // Chunks are keyed by their last counter: the seek lands on the chunk that holds `from`.
   auto cur = store_.scan(Space::kKinesis, persist::record_key(stream_id, at.shard_index, from),
                          storage::prefix_successor(prefix));
-  for (; cur.valid(); cur.next()) {
+  bool full = false;
+  for (; cur.valid() && !full; cur.next()) {
+    persist::ChunkReader chunk;
+    if (!chunk.open(cur.key(), cur.value())) {
+      if (auto last = persist::record_counter(cur.key())) {
+        page.next = std::max(page.next, *last + 1);
+      }
+      continue;
+    }
+    if (chunk.arrival_ms() < retention_cutoff) {
+      // Past retention, not yet trimmed: invisible, as on AWS.
+      page.next = std::max(page.next, chunk.last_counter() + 1);
+      continue;
+    }
     persist::StoredRecord r;
-    if (!persist::decode_record(cur.key(), cur.value(), r)) {
-      page.next = *persist::record_counter(cur.key()) + 1;
-      continue;
+    while (chunk.next(r)) {
+      if (r.counter < page.next) {
+        continue;
+      }
+      if (page.count >= limit || (page.count > 0 && bytes + r.data.size() > max_bytes)) {
+        page.behind_ms = std::max<std::int64_t>(0, now_ms - r.arrival_ms);
+        full = true;
+        break;
+      }
+      bytes += r.data.size() + r.partition_key.size();
+      visit(r, sequence.format(r.counter, r.arrival_ms));
+      last = {shard.created_ms, shard.index, r.counter, r.arrival_ms};
+      ++page.count;
+      page.next = r.counter + 1;
     }
-    if (r.arrival_ms < retention_cutoff) {
-      page.next = r.counter + 1;  // past retention, not yet trimmed: invisible, as on AWS
-      continue;
+    if (!full) {
+      page.next = std::max(page.next, chunk.last_counter() + 1);  // also past an unreadable tail
     }
-    if (page.records.size() >= limit || (!page.records.empty() && bytes + r.data.size() > max_bytes)) {
-      page.behind_ms = std::max<std::int64_t>(0, now_ms - r.arrival_ms);
-      break;
-    }
-    bytes += r.data.size() + r.partition_key.size();
-    std::string seq = format_sequence_number({shard.created_ms, shard.index, r.counter, r.arrival_ms});
-    Value rec = {{"SequenceNumber", seq},
-                 {"ApproximateArrivalTimestamp", to_timestamp(r.arrival_ms)},
-                 {"Data", Value::binary(std::vector<std::uint8_t>(r.data.begin(), r.data.end()))},
-                 {"PartitionKey", std::string(r.partition_key)}};
-    if (r.encrypted) {
-      rec["EncryptionType"] = "KMS";
-    }
-    page.records.push_back(std::move(rec));
-    page.last_sequence = std::move(seq);
-    page.next = r.counter + 1;
+  }
+  if (page.count > 0) {
+    page.last_sequence = format_sequence_number(last);
   }
   if (metered && bytes > 0) {
     std::lock_guard lock(mu_);
@@ -473,17 +523,23 @@ SourceBatch KinesisEngine::read_source(std::string_view stream_arn, const std::m
     for (auto cur = store_.scan(Space::kKinesis, persist::record_key(stream_id, r.shard, r.from),
                                 storage::prefix_successor(prefix));
          cur.valid() && out.records.size() < limit; cur.next()) {
+      persist::ChunkReader chunk;
+      if (!chunk.open(cur.key(), cur.value())) {
+        continue;
+      }
       persist::StoredRecord rec;
-      if (!persist::decode_record(cur.key(), cur.value(), rec)) {
-        continue;
+      while (out.records.size() < limit && chunk.next(rec)) {
+        if (rec.counter < r.from) {
+          continue;
+        }
+        const std::string seq = format_sequence_number({r.shard_created_ms, r.shard, rec.counter, rec.arrival_ms});
+        out.positions[shard_id_of(r.shard)] = seq;
+        if (rec.arrival_ms < retention_cutoff) {
+          continue;
+        }
+        out.records.push_back({shard_id_of(r.shard), seq, std::string(rec.partition_key), std::string(rec.data),
+                               rec.arrival_ms});
       }
-      const std::string seq = format_sequence_number({r.shard_created_ms, r.shard, rec.counter, rec.arrival_ms});
-      out.positions[shard_id_of(r.shard)] = seq;
-      if (rec.arrival_ms < retention_cutoff) {
-        continue;
-      }
-      out.records.push_back({shard_id_of(r.shard), seq, std::string(rec.partition_key), std::string(rec.data),
-                             rec.arrival_ms});
     }
   }
   return out;

@@ -40,14 +40,41 @@ std::optional<std::uint64_t> read_field(std::string_view text, std::size_t& pos,
 
 }  // namespace
 
+namespace {
+
+void append_shard_part(std::string& out, std::int64_t shard_created_ms, std::uint32_t shard_index) {
+  out += kPrefix;
+  append_zero_padded(out, static_cast<std::uint64_t>(shard_created_ms), 13);
+  append_zero_padded(out, shard_index, 6);
+}
+
+}  // namespace
+
 std::string format_sequence_number(const SequenceNumber& seq) {
-  std::string out(kPrefix);
+  std::string out;
   out.reserve(kSequenceNumberDigits);
-  append_zero_padded(out, static_cast<std::uint64_t>(seq.shard_created_ms), 13);
-  append_zero_padded(out, seq.shard_index, 6);
+  append_shard_part(out, seq.shard_created_ms, seq.shard_index);
   append_zero_padded(out, seq.counter, 22);
   append_zero_padded(out, static_cast<std::uint64_t>(seq.arrival_ms), 13);
   return out;
+}
+
+SequenceFormatter::SequenceFormatter(std::int64_t shard_created_ms, std::uint32_t shard_index) {
+  text_.reserve(kSequenceNumberDigits);
+  append_shard_part(text_, shard_created_ms, shard_index);
+  shard_part_ = text_.size();
+}
+
+const std::string& SequenceFormatter::format(std::uint64_t counter, std::int64_t arrival_ms) {
+  if (arrival_ms != arrival_ms_) {
+    arrival_ms_ = arrival_ms;
+    arrival_.clear();
+    append_zero_padded(arrival_, static_cast<std::uint64_t>(arrival_ms), 13);
+  }
+  text_.resize(shard_part_);
+  append_zero_padded(text_, counter, 22);
+  text_ += arrival_;
+  return text_;
 }
 
 std::optional<SequenceNumber> parse_sequence_number(std::string_view text) {

@@ -31,6 +31,21 @@ std::string format_sequence_number(const SequenceNumber& seq);
 /// Appends `value` in decimal, zero-padded to `width` digits (wider if it needs more), without
 /// snprintf's format parsing: every record put and read formats four of these.
 void append_zero_padded(std::string& out, std::uint64_t value, std::size_t width);
+/// Formats the sequence numbers of one shard's records: the shard's fields once, the arrival
+/// time again only when it changes (a read formats one per record, 10,000 per GetRecords).
+class SequenceFormatter {
+ public:
+  SequenceFormatter(std::int64_t shard_created_ms, std::uint32_t shard_index);
+  /// Valid until the next call.
+  const std::string& format(std::uint64_t counter, std::int64_t arrival_ms);
+
+ private:
+  std::string text_;
+  std::size_t shard_part_ = 0;
+  std::int64_t arrival_ms_ = -1;
+  std::string arrival_;
+};
+
 /// nullopt unless `text` is exactly our 56-digit layout.
 std::optional<SequenceNumber> parse_sequence_number(std::string_view text);
 

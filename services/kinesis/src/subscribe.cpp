@@ -43,13 +43,17 @@ class Subscription final : public protocol::EventSource {
       finished = true;
       return {};
     }
-    auto page = engine_->read_shard(at_, at_.next_counter, kEventRecords, kEventBytes, now);
+    Value records = Value::array();
+    auto page = engine_->read_shard(at_, at_.next_counter, kEventRecords, kEventBytes, now, nullptr, false,
+                                    [&](const persist::StoredRecord& r, const std::string& seq) {
+                                      records.push_back(record_value(r, seq));
+                                    });
     const bool quiet_too_long = last_event_ms_ < 0 || now - last_event_ms_ >= kQuietEventMs;
-    if (page.records.empty() && !page.closed_end && !quiet_too_long) {
+    if (page.count == 0 && !page.closed_end && !quiet_too_long) {
       return {};
     }
     at_.next_counter = page.next;
-    Value event = {{"Records", std::move(page.records)}, {"MillisBehindLatest", page.behind_ms}};
+    Value event = {{"Records", std::move(records)}, {"MillisBehindLatest", page.behind_ms}};
     if (page.closed_end) {
       // The shard is done: the consumer continues with its children, not from a sequence number.
       event["ChildShards"] = std::move(page.child_shards);

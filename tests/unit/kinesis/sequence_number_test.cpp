@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "sequence_number.hpp"
 
 namespace fogbank::kinesis {
@@ -12,6 +14,14 @@ TEST(KinesisSequenceNumber, Has56DigitsAndRoundTrips) {
   EXPECT_TRUE(text.starts_with("49"));
   EXPECT_EQ(text.find_first_not_of("0123456789"), std::string::npos);
   EXPECT_EQ(parse_sequence_number(text), seq);
+}
+
+TEST(KinesisSequenceNumber, FormatterWritesWhatFormatDoes) {
+  SequenceFormatter shard(1764553200123, 7);
+  for (const auto& [counter, arrival] : std::vector<std::pair<std::uint64_t, std::int64_t>>{
+           {1, 1764553201456}, {2, 1764553201456}, {123456789, 1764553201457}, {0, 5}, {UINT64_MAX, 9999999999999}}) {
+    EXPECT_EQ(shard.format(counter, arrival), format_sequence_number({1764553200123, 7, counter, arrival}));
+  }
 }
 
 TEST(KinesisSequenceNumber, OrdersWithinAndAcrossShards) {
