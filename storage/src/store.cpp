@@ -113,7 +113,7 @@ rocksdb::ColumnFamilyOptions space_cf_options(Space space,
     // (record data is often compressed or random already), and 4 MiB memtables flushed many
     // times a second.
     cf.write_buffer_size = kObjectWriteBufferBytes;
-    cf.max_write_buffer_number = 3;
+    cf.max_write_buffer_number = 4;
     // Record keys interleave the shards, so every flush overlaps every table file: inline, the
     // records were rewritten by compaction again and again. As blobs they are written once and
     // compaction moves only keys; retention trims the oldest records first, so whole blob files
@@ -186,20 +186,6 @@ void Batch::put_owned(Space space, std::string&& key, std::string&& value) {
     impl_ = std::make_unique<Impl>();
   }
   impl_->add(Impl::Op::kPut, space, std::move(key), std::move(value));
-}
-
-void Batch::append(Batch&& other) {
-  if (!other.impl_ || other.impl_->entries.empty()) {
-    return;
-  }
-  if (!impl_ || impl_->entries.empty()) {
-    impl_ = std::move(other.impl_);
-    return;
-  }
-  impl_->entries.insert(impl_->entries.end(), std::make_move_iterator(other.impl_->entries.begin()),
-                        std::make_move_iterator(other.impl_->entries.end()));
-  impl_->bytes += other.impl_->bytes;
-  other.impl_.reset();
 }
 
 void Batch::del(Space space, std::string_view key) {
@@ -318,6 +304,11 @@ std::unique_ptr<Store> Store::open(const Options& options, Status& status) {
   db_options.max_total_wal_size = kMaxTotalWalBytes;
   db_options.max_open_files = kMaxOpenFiles;
   db_options.max_background_jobs = 2;
+  // Two flushes at a time: a flush spends much of its time waiting for the fsync that ends its
+  // blob file, and with one flush thread a steady Kinesis or S3 ingest filled every memtable and
+  // stopped writes until that fsync returned.
+  db_options.max_background_flushes = 2;
+  db_options.max_background_compactions = 1;
   // Concurrent writers (one per I/O thread) overlap the WAL append of one group with the
   // memtable insert of the previous one.
   db_options.enable_pipelined_write = true;

@@ -61,8 +61,6 @@ class Batch {
   void del(Space space, std::string_view key);
   /// Deletes every key in [begin, end).
   void del_range(Space space, std::string_view begin, std::string_view end);
-  /// Moves `other`'s operations after this batch's own, in their order.
-  void append(Batch&& other);
   [[nodiscard]] std::size_t count() const;
   [[nodiscard]] std::size_t byte_size() const;
 
