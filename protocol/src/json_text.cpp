@@ -308,12 +308,12 @@ bool Scanner::open(char bracket) {
   return true;
 }
 
-bool Scanner::member(std::string_view& key) {
+bool Scanner::next_in(char close) {
   skip_space();
   if (failed_ || depth_ == 0 || pos_ >= text_.size()) {
     return fail();
   }
-  if (text_[pos_] == '}') {
+  if (text_[pos_] == close) {
     ++pos_;
     --depth_;
     return false;
@@ -326,6 +326,13 @@ bool Scanner::member(std::string_view& key) {
     skip_space();
   }
   first_[depth_] = false;
+  return true;
+}
+
+bool Scanner::member(std::string_view& key) {
+  if (!next_in('}')) {
+    return false;
+  }
   if (!raw_string(key)) {
     return fail();
   }
@@ -337,25 +344,7 @@ bool Scanner::member(std::string_view& key) {
   return true;
 }
 
-bool Scanner::element() {
-  skip_space();
-  if (failed_ || depth_ == 0 || pos_ >= text_.size()) {
-    return fail();
-  }
-  if (text_[pos_] == ']') {
-    ++pos_;
-    --depth_;
-    return false;
-  }
-  if (!first_[depth_]) {
-    if (text_[pos_] != ',') {
-      return fail();
-    }
-    ++pos_;
-  }
-  first_[depth_] = false;
-  return true;
-}
+bool Scanner::element() { return next_in(']'); }
 
 bool Scanner::raw_string(std::string_view& out) {
   if (pos_ >= text_.size() || text_[pos_] != '"') {

@@ -210,6 +210,22 @@ std::uint64_t get_be(std::string_view in, int bytes) {
 
 constexpr std::size_t kHeader = 8 + 1 + 4;  // arrival ms | flags | record count
 
+/// Moves a field prefixed by its length (`width` bytes, big-endian) from the front of `rest`
+/// into `out`; false when `rest` is too short for it.
+bool take_field(std::string_view& rest, int width, std::string_view& out) {
+  const auto w = static_cast<std::size_t>(width);
+  if (rest.size() < w) {
+    return false;
+  }
+  const std::size_t length = get_be(rest, width);
+  if (rest.size() - w < length) {
+    return false;
+  }
+  out = rest.substr(w, length);
+  rest.remove_prefix(w + length);
+  return true;
+}
+
 }  // namespace
 
 std::string encode_counter(std::uint64_t counter) {
@@ -287,28 +303,14 @@ bool ChunkReader::open(std::string_view key, std::string_view value) {
 }
 
 bool ChunkReader::next(StoredRecord& r) {
-  if (read_ >= count_ || rest_.size() < 2) {
+  if (read_ >= count_ || !take_field(rest_, 2, r.partition_key)) {
     return false;
   }
-  const std::size_t pk_len = get_be(rest_, 2);
-  if (rest_.size() < 2 + pk_len) {
-    return false;
-  }
-  r.partition_key = rest_.substr(2, pk_len);
-  rest_.remove_prefix(2 + pk_len);
   if (single_) {
     r.data = rest_;
     rest_ = {};
-  } else {
-    if (rest_.size() < 4) {
-      return false;
-    }
-    const std::size_t data_len = get_be(rest_, 4);
-    if (rest_.size() < 4 + data_len) {
-      return false;
-    }
-    r.data = rest_.substr(4, data_len);
-    rest_.remove_prefix(4 + data_len);
+  } else if (!take_field(rest_, 4, r.data)) {
+    return false;
   }
   r.counter = first_counter() + read_;
   r.arrival_ms = arrival_ms_;

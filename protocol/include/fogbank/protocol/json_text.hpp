@@ -57,6 +57,9 @@ class Scanner {
     return false;
   }
   bool raw_string(std::string_view& out);
+  /// True when another member or element follows `,` (or is the first); false at `close`
+  /// (consumed, leaving the container) or on failure.
+  bool next_in(char close);
 
   std::string_view text_;
   std::size_t pos_ = 0;
