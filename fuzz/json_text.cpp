@@ -12,6 +12,7 @@
 #include "fogbank/protocol/json_text.hpp"
 #include "fuzz_support.hpp"
 
+using namespace fogbank;
 using namespace fogbank::protocol::json_text;
 using nlohmann::json;
 
