@@ -7,6 +7,8 @@
 // AwsError. They are split by topic: streams.cpp (lifecycle, describe, list, settings),
 // shards.cpp (ListShards, split, merge, UpdateShardCount), records.cpp (PutRecord(s),
 // GetShardIterator, GetRecords, retention), extras.cpp (tags, consumers, policies, limits).
+// direct.cpp reads and writes the JSON of PutRecords and GetRecords itself and calls the typed
+// cores (put_entries, read_iterator) that the generic handlers share.
 
 #include <cstdint>
 #include <map>
